@@ -1,0 +1,1 @@
+"""deltadesk.brokers: the Broker implementations (paper, Interactive Brokers, Tastytrade) and broker fakes."""

@@ -1,0 +1,1 @@
+"""deltadesk.risk: beta-weights positions into the SPX-equivalent Greeks and watches the limits."""
