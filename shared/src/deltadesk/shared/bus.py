@@ -58,14 +58,17 @@ class Rejected(Exception):
 
 @dataclass
 class Consumer:
-    """A running durable JetStream consumer; `stop()` ends its fetch loop."""
+    """A running durable JetStream consumer; `stop()` ends its fetch loop (the durable stays)."""
 
     task: asyncio.Task[None]
+    subscription: JetStreamContext.PullSubscription
 
     async def stop(self) -> None:
         self.task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self.task
+        with contextlib.suppress(nats.errors.Error):
+            await self.subscription.unsubscribe()
 
 
 class Bus:
@@ -204,7 +207,9 @@ class Bus:
             except Exception:
                 logger.exception("handler failed", extra={"subject": msg.subject, "service": self.service})
 
-        return await self.nc.subscribe(pattern, queue=queue, cb=on_message)
+        sub = await self.nc.subscribe(pattern, queue=queue, cb=on_message)
+        await self.nc.flush()  # the server knows the subscription before we say we are subscribed
+        return sub
 
     async def latest(self, subject: Subject[M], **tokens: str) -> M | None:
         """The latest value of a KV-delivered subject, or None when nothing was published yet."""
@@ -299,7 +304,7 @@ class Bus:
                     await self.dead_letter(msg, f"failed {delivered} deliveries, last: {exc!r}")
                     await msg.term()
                 else:
-                    await msg.nak(delay=min(2.0**delivered, 30.0))
+                    await msg.nak(delay=min(0.5 * 2.0 ** (delivered - 1), 30.0))
                 return
             await msg.ack_sync()
 
@@ -315,7 +320,7 @@ class Bus:
                     await handle(msg)
 
         task = asyncio.create_task(loop(), name=f"consume:{durable}")
-        return Consumer(task)
+        return Consumer(task, psub)
 
     # ── request / reply ─────────────────────────────────────────────────────────────────────────
     async def request(
@@ -378,7 +383,9 @@ class Bus:
                 logger.exception("request handler failed", extra={"subject": msg.subject})
                 await self._respond_error(msg, "internal_error", f"{subject.pattern} failed; see its log")
 
-        return await self.nc.subscribe(subject.render(), queue=queue, cb=on_request)
+        sub = await self.nc.subscribe(subject.render(), queue=queue, cb=on_request)
+        await self.nc.flush()
+        return sub
 
     async def _respond_error(self, msg: Msg, code: str, reason: str) -> None:
         body = ErrorReply(code=code, reason=reason).model_dump_json().encode()

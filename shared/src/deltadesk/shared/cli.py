@@ -57,7 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
     services.set_defaults(func=cmd_services)
 
     for ep in entry_points(group=COMMAND_GROUP):
-        register: Callable[[Any], None] = ep.load()
+        try:
+            register: Callable[[Any], None] = ep.load()
+        except ImportError as exc:  # one broken member must not take the whole CLI down
+            print(f"deltadesk: command group {ep.name!r} unavailable: {exc}", file=sys.stderr)  # noqa: T201
+            continue
         register(sub)
     return parser
 

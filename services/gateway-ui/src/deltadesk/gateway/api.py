@@ -1,0 +1,54 @@
+"""The JSON API under /api: the portfolio's risk, the live stream, and health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from deltadesk.gateway.context import Gateway
+from deltadesk.gateway.domain.accounts import MAX_ACCOUNT_LENGTH, TOTAL, parse_account
+from deltadesk.gateway.responses import ErrorBody, Health, Portfolio
+from deltadesk.gateway.stream import server_sent_events
+
+router = APIRouter(prefix="/api")
+
+AccountQuery = Annotated[
+    str,
+    Query(
+        max_length=MAX_ACCOUNT_LENGTH,
+        description="An account id, or `total` for all accounts together.",
+        examples=["total", "PAPER"],
+    ),
+]
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorBody, "description": "The account is unknown, or risk has no Greeks for it yet."},
+    422: {"model": ErrorBody, "description": "The account token or another query parameter is invalid."},
+}
+
+
+@router.get("/portfolio", response_model=Portfolio, responses=ERRORS, summary="Current Greeks and positions")
+async def portfolio(gateway: Gateway, account: AccountQuery = TOTAL) -> Portfolio:
+    """The latest risk for `account`: SPX-equivalent delta and other Greeks, and the positions behind them."""
+    risk = gateway.state.risk_for(parse_account(account))
+    return Portfolio.from_risk(risk, now=gateway.clock.now(), stale_after_s=gateway.stale_after_s)
+
+
+@router.get("/health", response_model=Health, summary="Liveness")
+async def health(gateway: Gateway) -> Health:
+    state = gateway.state
+    return Health(accounts=state.accounts(), accounts_with_risk=len(state.risks), stream_clients=state.clients)
+
+
+@router.get("/stream", response_class=EventSourceResponse, summary="Live updates (Server-Sent Events)")
+async def stream(gateway: Gateway) -> AsyncIterator[ServerSentEvent]:
+    """Event `risk`: a RiskUpdated for one account; event `status`: a BrokerStatusChanged.
+
+    The current state is sent on connect, then every update; an idle stream gets keep-alive comments.
+    A slow client receives only the latest update per account, never a growing backlog.
+    """
+    async for event in server_sent_events(gateway.state, gateway.keepalive_s):
+        yield event

@@ -1,0 +1,27 @@
+"""What every route needs: the desk state, the clock, and the page's thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from deltadesk.gateway.state import DeskState
+from deltadesk.shared.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayContext:
+    state: DeskState
+    clock: Clock
+    stale_after_s: float
+    keepalive_s: float
+
+
+def gateway_context(request: Request) -> GatewayContext:
+    context: GatewayContext = request.app.state.gateway
+    return context
+
+
+Gateway = Annotated[GatewayContext, Depends(gateway_context)]

@@ -1,0 +1,59 @@
+"""The server-rendered page: it shows the current numbers before any JavaScript runs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from deltadesk.gateway.api import AccountQuery
+from deltadesk.gateway.assets import PACKAGE
+from deltadesk.gateway.context import Gateway
+from deltadesk.gateway.domain import figures
+from deltadesk.gateway.domain.accounts import TOTAL, parse_account
+from deltadesk.gateway.domain.dashboard import build_dashboard
+
+router = APIRouter()
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader(PACKAGE, "templates"),
+        autoescape=select_autoescape(default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        signed=figures.signed,
+        fixed=figures.fixed,
+        money=figures.money,
+        quantity=figures.quantity,
+        clock_time=figures.clock_time,
+        age=figures.age,
+    )
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+async def dashboard(request: Request, gateway: Gateway, account: AccountQuery = TOTAL) -> HTMLResponse:
+    state = gateway.state
+    selected = parse_account(account)
+    accounts = state.accounts()
+    if selected not in accounts:
+        accounts = (*accounts, selected)
+    view = build_dashboard(
+        selected,
+        accounts,
+        state.risks,
+        state.statuses,
+        now=gateway.clock.now(),
+        stale_after_s=gateway.stale_after_s,
+    )
+    return templates.TemplateResponse(
+        request, "dashboard.html", {"view": view, "stale_after_s": gateway.stale_after_s}
+    )

@@ -1,0 +1,20 @@
+"""market-data settings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from deltadesk.shared.settings import DeskSettings
+
+
+class MarketDataSettings(DeskSettings):
+    md_quotes_interval_s: float = Field(
+        default=1.0, gt=0, description="Seconds between quote polls (held underlyings, SPX, VIX)."
+    )
+    md_positions_interval_s: float = Field(
+        default=2.0, gt=0, description="Seconds between position and balance polls."
+    )
+    md_request_timeout_s: float = Field(default=5.0, gt=0, description="Timeout of one broker call.")
+    md_max_backoff_s: float = Field(
+        default=30.0, gt=0, description="Longest wait between retries while a broker is down."
+    )
