@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from deltadesk.gateway.context import Gateway
-from deltadesk.gateway.domain.accounts import MAX_ACCOUNT_LENGTH, TOTAL, parse_account
+from deltadesk.gateway.context import AccountQuery, Gateway
+from deltadesk.gateway.domain.accounts import TOTAL, parse_account
 from deltadesk.gateway.responses import ErrorBody, Health, Portfolio
 from deltadesk.gateway.stream import server_sent_events
 
 router = APIRouter(prefix="/api")
-
-AccountQuery = Annotated[
-    str,
-    Query(
-        max_length=MAX_ACCOUNT_LENGTH,
-        description="An account id, or `total` for all accounts together.",
-        examples=["total", "PAPER"],
-    ),
-]
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorBody, "description": "The account is unknown, or risk has no Greeks for it yet."},
@@ -40,7 +31,9 @@ async def portfolio(gateway: Gateway, account: AccountQuery = TOTAL) -> Portfoli
 @router.get("/health", response_model=Health, summary="Liveness")
 async def health(gateway: Gateway) -> Health:
     state = gateway.state
-    return Health(accounts=state.accounts(), accounts_with_risk=len(state.risks), stream_clients=state.clients)
+    return Health(
+        accounts=state.accounts(), accounts_with_risk=len(state.risks), stream_clients=state.clients
+    )
 
 
 @router.get("/stream", response_class=EventSourceResponse, summary="Live updates (Server-Sent Events)")

@@ -54,8 +54,8 @@ class Mailbox:
         self._pending.clear()
         self._ready.set()
 
-    async def get(self, timeout: float) -> Update | None:
-        """The oldest pending update; None when nothing came within `timeout` seconds.
+    async def get(self, idle_s: float) -> Update | None:
+        """The oldest pending update; None when nothing came within `idle_s` seconds.
 
         Raises MailboxClosed once the mailbox is closed, even with updates pending: a stopping
         gateway ends every stream at once instead of flushing it.
@@ -65,7 +65,7 @@ class Mailbox:
         if not self._pending:
             self._ready.clear()
             try:
-                await asyncio.wait_for(self._ready.wait(), timeout)
+                await asyncio.wait_for(self._ready.wait(), idle_s)
             except TimeoutError:
                 return None
             if self._closed:

@@ -7,9 +7,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from deltadesk.gateway.api import AccountQuery
 from deltadesk.gateway.assets import PACKAGE
-from deltadesk.gateway.context import Gateway
+from deltadesk.gateway.context import AccountQuery, Gateway
 from deltadesk.gateway.domain import figures
 from deltadesk.gateway.domain.accounts import TOTAL, parse_account
 from deltadesk.gateway.domain.dashboard import build_dashboard
@@ -54,6 +53,12 @@ async def dashboard(request: Request, gateway: Gateway, account: AccountQuery = 
         now=gateway.clock.now(),
         stale_after_s=gateway.stale_after_s,
     )
+    initial_state = {
+        "risks": {a: r.model_dump(mode="json") for a, r in state.risks.items()},
+        "statuses": {a: s.model_dump(mode="json") for a, s in state.statuses.items()},
+    }
     return templates.TemplateResponse(
-        request, "dashboard.html", {"view": view, "stale_after_s": gateway.stale_after_s}
+        request,
+        "dashboard.html",
+        {"view": view, "stale_after_s": gateway.stale_after_s, "initial_state": initial_state},
     )

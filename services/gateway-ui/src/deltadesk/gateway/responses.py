@@ -34,7 +34,8 @@ class Portfolio(BaseModel):
     age_s: float = Field(description="Seconds between `updated_at` and this response.")
     stale: bool = Field(description="True when `age_s` exceeds the gateway's stale threshold.")
     greeks: PortfolioGreeks | None = Field(
-        description="SPX-equivalent delta, gamma, theta ($/day), vega ($/vol pt), by underlying; null if halted."
+        description="SPX-equivalent delta, gamma, theta ($/day), vega ($/vol pt), by underlying; "
+        "null while halted."
     )
     positions: tuple[WeightedPosition, ...]
     breaches: tuple[ActiveBreach, ...]

@@ -51,6 +51,7 @@ async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
                 port=settings.gateway_port,
                 lifespan="off",
                 log_config=None,  # the desk configured logging once at its entry point
+                log_level="warning",  # its start/stop lines repeat ours; its warnings and errors still show
                 access_log=False,
                 timeout_graceful_shutdown=settings.gateway_shutdown_timeout_s,
             )
@@ -105,7 +106,9 @@ class LoopServer(uvicorn.Server):
 
 def page_url(settings: GatewaySettings) -> str:
     """The address a person opens: a wildcard bind is reached on loopback; IPv6 goes in brackets."""
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.gateway_host, settings.gateway_host)
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(
+        settings.gateway_host, settings.gateway_host
+    )
     if ":" in host:
         host = f"[{host}]"
     return f"http://{host}:{settings.gateway_port}"

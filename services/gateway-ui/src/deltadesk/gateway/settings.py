@@ -10,9 +10,11 @@ from deltadesk.shared.settings import DeskSettings
 class GatewaySettings(DeskSettings):
     gateway_host: str = Field(
         default="127.0.0.1",
-        description="Address the web page listens on. Keep it on loopback unless a proxy with login is in front.",
+        description="Address the web page listens on; keep it on loopback unless a login proxy is in front.",
     )
-    gateway_port: int = Field(default=8000, ge=1, le=65535, description="TCP port of the web page and its API.")
+    gateway_port: int = Field(
+        default=8000, ge=1, le=65535, description="TCP port of the web page and its API."
+    )
     gateway_keepalive_s: float = Field(
         default=15.0,
         gt=0,
@@ -23,8 +25,8 @@ class GatewaySettings(DeskSettings):
         gt=0,
         description="The page marks the Greeks stale when no risk update arrived for this many seconds.",
     )
-    gateway_shutdown_timeout_s: float = Field(
-        default=5.0,
-        gt=0,
+    gateway_shutdown_timeout_s: int = Field(
+        default=5,
+        ge=1,
         description="On stop, seconds to wait for open requests before they are cancelled.",
     )

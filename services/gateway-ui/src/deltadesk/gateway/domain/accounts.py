@@ -19,7 +19,9 @@ def parse_account(token: str) -> str:
     try:
         check_token("account", token)
     except InvalidSubjectToken as exc:
-        raise InvalidAccount(f"{token!r} is not an account: it is empty or holds . * > or whitespace") from exc
+        raise InvalidAccount(
+            f"{token!r} is not an account: it is empty or holds . * > or whitespace"
+        ) from exc
     return token
 
 

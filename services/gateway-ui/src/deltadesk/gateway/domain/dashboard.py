@@ -86,7 +86,8 @@ def halted_banner(risk: RiskUpdated) -> Banner:
     return Banner(
         BannerKind.HALTED,
         "SPX price unavailable",
-        f"Greeks halted for {risk.account}: {reason}. No SPX-equivalent delta is shown until SPX is priced again.",
+        f"Greeks halted for {risk.account}: {reason}. "
+        "No SPX-equivalent delta is shown until SPX is priced again.",
         account=risk.account,
     )
 

@@ -1,7 +1,8 @@
 """How the desk's numbers read on the page: signs, decimals, grouping, times.
 
-Rounding is half away from zero on the exact binary value, which is what the browser's
-Intl.NumberFormat does, so a number rendered here and re-rendered by static/js/format.js agrees.
+Rounding is half away from zero on the float's shortest decimal form (`repr`: 1.15, not the binary
+1.1499999…), which is what Chromium's Intl.NumberFormat does, so a number rendered here and
+re-rendered by static/js/format.js agrees digit for digit.
 A value that rounds to zero shows no sign (never "-0.0"); a missing value shows an em dash.
 """
 
@@ -24,7 +25,7 @@ def _rounded(value: float | Decimal | None, places: int) -> Decimal | None:
             return None
         exact = value
     elif math.isfinite(value):
-        exact = Decimal(value)
+        exact = Decimal(repr(value))
     else:
         return None
     rounded = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP, context=_WIDE)

@@ -1,0 +1,81 @@
+// How the desk's numbers read on the page; mirrors deltadesk/gateway/domain/figures.py.
+// Intl rounds half away from zero on the exact value, as figures.py does; a value that rounds
+// to zero shows no sign, and a missing value shows an em dash.
+
+export const MISSING = "—";
+
+const formats = new Map();
+
+function numberFormat(places, signDisplay) {
+  const key = `${places}:${signDisplay}`;
+  let format = formats.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat("en-US", {
+      minimumFractionDigits: places,
+      maximumFractionDigits: places,
+      signDisplay,
+    });
+    formats.set(key, format);
+  }
+  return format;
+}
+
+/** A finite number from a JSON float or a Decimal string, else null. */
+export function toNumber(value) {
+  if (value === null || value === undefined || value === "") return null;
+  const n = typeof value === "number" ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+export function signed(value, places = 1) {
+  const n = toNumber(value);
+  return n === null ? MISSING : numberFormat(places, "exceptZero").format(n);
+}
+
+export function fixed(value, places = 2) {
+  const n = toNumber(value);
+  return n === null ? MISSING : numberFormat(places, "negative").format(n);
+}
+
+export function money(value, places = 0) {
+  const n = toNumber(value);
+  if (n === null) return MISSING;
+  const text = numberFormat(places, "never").format(n);
+  const negative = numberFormat(places, "negative").format(n).startsWith("-");
+  return `${negative ? "-" : ""}$${text}`;
+}
+
+export function quantity(value) {
+  const n = toNumber(value);
+  if (n === null) return MISSING;
+  return Object.is(n, -0) ? "0" : String(n);
+}
+
+export function clockTime(iso) {
+  if (!iso) return MISSING;
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return MISSING;
+  return moment.toLocaleTimeString([], {
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hour12: false,
+    timeZoneName: "short",
+  });
+}
+
+export function age(seconds) {
+  if (seconds === null || !Number.isFinite(seconds)) return MISSING;
+  const whole = Math.max(0, Math.floor(seconds));
+  if (whole < 120) return `${whole} s`;
+  if (whole < 7200) return `${Math.floor(whole / 60)} min`;
+  return `${Math.floor(whole / 3600)} h`;
+}
+
+/** "pos", "neg" or "" for colouring a figure by its sign once rounded. */
+export function signClass(value, places = 1) {
+  const text = signed(value, places);
+  if (text.startsWith("+")) return "pos";
+  if (text.startsWith("-")) return "neg";
+  return "";
+}

@@ -1,0 +1,99 @@
+// The page's model of the desk: the latest risk and broker status per account (as the gateway
+// streams them), the account on screen, and the state of the live link. Panels subscribe to it.
+
+export const TOTAL = "total";
+
+function instant(iso) {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? 0 : t;
+}
+
+export class DeskStore {
+  constructor({ account, staleAfterS, risks = {}, statuses = {} }) {
+    this.account = account;
+    this.staleAfterS = staleAfterS;
+    this.risks = new Map(Object.entries(risks));
+    this.statuses = new Map(Object.entries(statuses));
+    this.link = "connecting";
+    this.listeners = new Set();
+    this.wasStale = this.isStale();
+  }
+
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(change) {
+    for (const listener of this.listeners) listener(this, change);
+  }
+
+  applyRisk(event) {
+    if (this.keep(this.risks, event)) this.emit({ kind: "risk", account: event.account });
+  }
+
+  applyStatus(event) {
+    if (this.keep(this.statuses, event)) this.emit({ kind: "status", account: event.account });
+  }
+
+  // The newer wins; an older or repeated event (a reconnect resends the current state) is ignored.
+  keep(map, event) {
+    const held = map.get(event.account);
+    if (held && (held.event_id === event.event_id || instant(event.occurred_at) < instant(held.occurred_at))) {
+      return false;
+    }
+    map.set(event.account, event);
+    return true;
+  }
+
+  select(account) {
+    if (account === this.account) return;
+    this.account = account;
+    this.wasStale = this.isStale();
+    this.emit({ kind: "select", account });
+  }
+
+  setLink(state) {
+    if (state === this.link) return;
+    this.link = state;
+    this.emit({ kind: "link" });
+  }
+
+  // Called every second: staleness depends on the clock, not only on messages.
+  tick(now = Date.now()) {
+    const stale = this.isStale(now);
+    if (stale || stale !== this.wasStale) {
+      this.wasStale = stale;
+      this.emit({ kind: "tick" });
+    }
+  }
+
+  get risk() {
+    return this.risks.get(this.account) ?? null;
+  }
+
+  get halted() {
+    return this.risk !== null && this.risk.status === "halted";
+  }
+
+  // The Greeks to show as current: none while risk is halted.
+  get greeks() {
+    return this.risk && !this.halted ? this.risk.greeks : null;
+  }
+
+  ageSeconds(now = Date.now()) {
+    return this.risk ? (now - instant(this.risk.occurred_at)) / 1000 : null;
+  }
+
+  isStale(now = Date.now()) {
+    const age = this.ageSeconds(now);
+    return age !== null && age > this.staleAfterS;
+  }
+
+  accounts() {
+    const seen = new Set([...this.risks.keys(), ...this.statuses.keys(), this.account]);
+    for (const account of this.risks.get(TOTAL)?.accounts ?? []) seen.add(account);
+    seen.delete(TOTAL);
+    return [TOTAL, ...[...seen].sort()];
+  }
+}
