@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-
 from uuid import UUID, uuid4
 
 import pytest
@@ -90,7 +89,8 @@ async def test_subscribe_validates_and_dead_letters_while_the_rest_flows(bus_fac
     assert received == [good]
     letters = await dead_letters(risk, "risk", 3)
     assert [letter.subject for letter in letters] == ["dd.md.status.PAPER"] * 3
-    assert "event_id" in letters[0].reason and "Field required" in letters[0].reason
+    assert "event_id" in letters[0].reason
+    assert "Field required" in letters[0].reason
     assert "QuotesReported is not BrokerStatusChanged" in letters[2].reason
     assert letters[2].payload.startswith("{")
 
@@ -281,5 +281,3 @@ async def test_topology_setup_is_idempotent(bus_factory: BusFactory) -> None:
     await bus.ensure_topology()
     names = {info.config.name for info in await bus.js.streams_info()}
     assert {"DD_RISK", "DD_DLQ", "KV_dd-latest"} <= names
-
-

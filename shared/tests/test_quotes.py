@@ -38,4 +38,4 @@ def test_age_is_measured_against_the_given_now() -> None:
 
 def test_a_naive_timestamp_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone"):
-        Quote(symbol="X", as_of=datetime(2026, 1, 1))  # noqa: DTZ001
+        Quote(symbol="X", as_of=datetime(2026, 1, 1))

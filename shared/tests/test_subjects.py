@@ -78,4 +78,5 @@ def test_nats_permissions_follow_the_catalog() -> None:
     gateway_line = next(line for line in conf.splitlines() if 'user: "gateway"' in line)
     gateway_allow = conf.splitlines()[conf.splitlines().index(gateway_line) + 1]
     assert "dd.risk.greeks" not in gateway_allow
-    assert "dd.dlq.gateway" in gateway_allow and "dd.dlq.risk" not in gateway_allow
+    assert "dd.dlq.gateway" in gateway_allow
+    assert "dd.dlq.risk" not in gateway_allow

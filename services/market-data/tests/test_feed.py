@@ -38,8 +38,15 @@ def test_quotes_each_underlying_once_by_the_contract_that_prices_it() -> None:
             expiry=date(2026, 12, 18),
         ),
         _position("/ESZ6", "/ES", "/ESZ6", instrument="FUT", multiplier=Decimal(50)),
-        _position("SPX-opt", "SPX", instrument="OPT", multiplier=Decimal(100), right="P",
-                  strike=Decimal(5600), expiry=date(2026, 12, 18)),
+        _position(
+            "SPX-opt",
+            "SPX",
+            instrument="OPT",
+            multiplier=Decimal(100),
+            right="P",
+            strike=Decimal(5600),
+            expiry=date(2026, 12, 18),
+        ),
     ]
     assert quote_symbols(positions) == ("SPX", "VIX", "AAPL", "/ESZ6")
 

@@ -149,7 +149,9 @@ class Bus:
         if self.service not in subject.publishers:
             raise UnauthorizedPublisher(f"{self.service} may not publish {subject.pattern}")
         if not isinstance(message, subject.payload):
-            raise TypeError(f"{subject.pattern} carries {subject.payload.__name__}, not {type(message).__name__}")
+            raise TypeError(
+                f"{subject.pattern} carries {subject.payload.__name__}, not {type(message).__name__}"
+            )
 
     async def publish(self, subject: Subject[M], message: M, **tokens: str) -> None:
         if subject.delivery is Delivery.REQUEST:
@@ -224,9 +226,7 @@ class Bus:
         try:
             return subject.payload.model_validate_json(entry.value)
         except ValidationError as exc:
-            logger.warning(
-                "stale latest value dropped", extra={"key": entry.key, "reason": _summarise(exc)}
-            )
+            logger.warning("stale latest value dropped", extra={"key": entry.key, "reason": _summarise(exc)})
             return None
 
     async def latest_matching(self, subject: Subject[M], **tokens: str) -> list[M]:
@@ -249,7 +249,7 @@ class Bus:
                 if entry.delta == 0:
                     break
         finally:
-            await watcher.stop()
+            await watcher.stop()  # type: ignore[no-untyped-call]
         return found
 
     # ── JetStream consumers ─────────────────────────────────────────────────────────────────────
@@ -312,7 +312,7 @@ class Bus:
             while True:
                 try:
                     msgs = await psub.fetch(batch, timeout=1.0)
-                except (nats.errors.TimeoutError, asyncio.TimeoutError):
+                except (TimeoutError, nats.errors.TimeoutError):
                     continue
                 except nats.errors.ConnectionClosedError:
                     return
@@ -323,9 +323,7 @@ class Bus:
         return Consumer(task, psub)
 
     # ── request / reply ─────────────────────────────────────────────────────────────────────────
-    async def request(
-        self, subject: Subject[M], message: M, expect: type[R], *, timeout: float = 5.0
-    ) -> R:
+    async def request(self, subject: Subject[M], message: M, expect: type[R], *, timeout: float = 5.0) -> R:
         """Send a request and return the validated reply; an error reply is raised as its DeskError."""
         if subject.delivery is not Delivery.REQUEST or subject.reply is not expect:
             raise TypeError(f"{subject.pattern} is not request/reply answering {expect.__name__}")
@@ -339,7 +337,7 @@ class Bus:
             )
         except nats.errors.NoRespondersError as exc:
             raise PeerUnavailable(f"nobody answers {subject.pattern}") from exc
-        except (nats.errors.TimeoutError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, nats.errors.TimeoutError) as exc:
             raise PeerUnavailable(f"no answer on {subject.pattern} within {timeout:g} s") from exc
         if msg.headers and msg.headers.get(HEADER_ERROR):
             error = ErrorReply.model_validate_json(msg.data)
@@ -409,7 +407,7 @@ class Bus:
         )
         try:
             await self.publish(DLQ, event, service=self.service)
-        except (nats.errors.Error, asyncio.TimeoutError):
+        except (TimeoutError, nats.errors.Error):
             logger.exception("could not publish dead letter", extra={"subject": msg.subject})
 
 
@@ -421,4 +419,3 @@ def _summarise(exc: ValidationError) -> str:
         parts.append(f"{location}: {error['msg']}")
     more = exc.error_count() - len(parts)
     return "; ".join(parts) + (f" (+{more} more)" if more > 0 else "")
-

@@ -38,11 +38,21 @@ def render_catalog() -> str:
         if subject.delivery is Delivery.STREAM and subject.stream is not None:
             delivery += f" `{subject.stream.name}`"
         publishers = ", ".join(sorted(subject.publishers))
-        lines.append(f"| `{subject.pattern}` | {payload} | {delivery} | {publishers} | {subject.description} |")
-    lines += ["", "## Streams", "", "| stream | subjects | retention | description |", "| --- | --- | --- | --- |"]
+        lines.append(
+            f"| `{subject.pattern}` | {payload} | {delivery} | {publishers} | {subject.description} |"
+        )
+    lines += [
+        "",
+        "## Streams",
+        "",
+        "| stream | subjects | retention | description |",
+        "| --- | --- | --- | --- |",
+    ]
     for stream in STREAMS:
         subjects = ", ".join(f"`{s}`" for s in stream.subjects)
-        lines.append(f"| `{stream.name}` | {subjects} | {stream.max_age_days:g} days | {stream.description} |")
+        lines.append(
+            f"| `{stream.name}` | {subjects} | {stream.max_age_days:g} days | {stream.description} |"
+        )
     lines += ["", "## Payloads", ""]
     seen: set[str] = set()
     for subject in CATALOG:
@@ -77,7 +87,7 @@ def _model_section(model: type[BaseModel]) -> list[str]:
 
 def _type_of(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
-        return "`" + prop["$ref"].rsplit("/", 1)[-1] + "`"
+        return "`" + str(prop["$ref"]).rsplit("/", 1)[-1] + "`"
     if "anyOf" in prop:
         return " or ".join(_type_of(p) for p in prop["anyOf"])
     kind = prop.get("type", "object")
@@ -149,8 +159,8 @@ def cmd_subjects(args: argparse.Namespace) -> int:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        print(f"wrote {path}")  # noqa: T201
+        print(f"wrote {path}")
     if stale:
-        print(f"stale: {', '.join(stale)}; run `deltadesk subjects`", file=sys.stderr)  # noqa: T201
+        print(f"stale: {', '.join(stale)}; run `deltadesk subjects`", file=sys.stderr)
         return 1
     return 0

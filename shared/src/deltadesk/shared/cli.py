@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deltadesk", description="A self-hosted options trading desk.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    up = sub.add_parser("up", help="start the whole desk in one process (embedded servers when none configured)")
+    up = sub.add_parser(
+        "up", help="start the whole desk in one process (embedded servers when none configured)"
+    )
     up.set_defaults(func=cmd_up)
 
     run = sub.add_parser("run", help="run one service")
@@ -60,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             register: Callable[[Any], None] = ep.load()
         except ImportError as exc:  # one broken member must not take the whole CLI down
-            print(f"deltadesk: command group {ep.name!r} unavailable: {exc}", file=sys.stderr)  # noqa: T201
+            print(f"deltadesk: command group {ep.name!r} unavailable: {exc}", file=sys.stderr)
             continue
         register(sub)
     return parser
@@ -68,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_services(args: argparse.Namespace) -> int:
     for name, spec in discover_services().items():
-        print(f"{name}\t{spec.settings.__module__}")  # noqa: T201
+        print(f"{name}\t{spec.settings.__module__}")
     return 0
 
 
@@ -76,12 +78,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     specs = discover_services()
     spec = specs.get(args.service)
     if spec is None:
-        print(f"deltadesk: unknown service {args.service!r}; installed: {', '.join(specs)}", file=sys.stderr)  # noqa: T201
+        print(f"deltadesk: unknown service {args.service!r}; installed: {', '.join(specs)}", file=sys.stderr)
         return 2
     settings = spec.settings()
     configure_logging(settings.log_level, settings.log_format)
     if not settings.nats_url:
-        print("deltadesk: DELTADESK_NATS_URL must be set for `run` (use `up` for embedded servers)", file=sys.stderr)  # noqa: T201
+        print(
+            "deltadesk: DELTADESK_NATS_URL must be set for `run` (use `up` for embedded servers)",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(_serve([spec], {}, announce=spec.url is not None))
 
@@ -95,10 +100,10 @@ def cmd_up(args: argparse.Namespace) -> int:
             try:
                 nats_server = stack.enter_context(EmbeddedNats(base.data_dir / "nats"))
             except EmbeddedServerError as exc:
-                print(f"deltadesk: could not start the embedded NATS server: {exc}", file=sys.stderr)  # noqa: T201
+                print(f"deltadesk: could not start the embedded NATS server: {exc}", file=sys.stderr)
                 return 1
             overrides["nats_url"] = nats_server.url
-            print(f"deltadesk: embedded NATS with JetStream at {nats_server.url}", flush=True)  # noqa: T201
+            print(f"deltadesk: embedded NATS with JetStream at {nats_server.url}", flush=True)
         for hook in entry_points(group="deltadesk.embedded"):
             start: Callable[[DeskSettings, contextlib.ExitStack], dict[str, Any]] = hook.load()
             overrides.update(start(base, stack))
@@ -115,7 +120,7 @@ async def _serve(specs: list[ServiceSpec], overrides: dict[str, Any], *, announc
         nonlocal interrupts
         interrupts += 1
         if interrupts == 1:
-            print("\ndeltadesk: stopping (Ctrl-C again to force)…", file=sys.stderr, flush=True)  # noqa: T201
+            print("\ndeltadesk: stopping (Ctrl-C again to force)…", file=sys.stderr, flush=True)
             stop.set()
         else:
             for task in asyncio.all_tasks(loop):
@@ -136,7 +141,7 @@ async def _serve(specs: list[ServiceSpec], overrides: dict[str, Any], *, announc
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
-    print("deltadesk: stopped", file=sys.stderr, flush=True)  # noqa: T201
+    print("deltadesk: stopped", file=sys.stderr, flush=True)
     return 0
 
 
@@ -167,7 +172,7 @@ async def _announce(spec: ServiceSpec, url: str, stop: asyncio.Event) -> None:
     health = url.rstrip("/") + spec.health_path
     while not stop.is_set():
         if await asyncio.to_thread(_answers, health):
-            print(f"deltadesk is up: {url}", flush=True)  # noqa: T201
+            print(f"deltadesk is up: {url}", flush=True)
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.2)
@@ -175,7 +180,7 @@ async def _announce(spec: ServiceSpec, url: str, stop: asyncio.Event) -> None:
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=1.0) as response:  # noqa: S310 - our own loopback URL
+        with urllib.request.urlopen(url, timeout=1.0) as response:
             status: int = response.status
             return status == 200
     except (urllib.error.URLError, OSError, ValueError):

@@ -59,7 +59,10 @@ def nats_server_binary() -> str:
                 path = Path(str(file.locate())).resolve()
                 if path.exists():
                     return str(path)
-    for candidate in (Path(sysconfig.get_path("scripts")) / "nats-server", Path(sys.prefix) / "bin/nats-server"):
+    for candidate in (
+        Path(sysconfig.get_path("scripts")) / "nats-server",
+        Path(sys.prefix) / "bin/nats-server",
+    ):
         if candidate.exists():
             return str(candidate)
     found = shutil.which("nats-server")
@@ -98,7 +101,7 @@ class EmbeddedNats:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
         try:
             wait_for_port(self.port, timeout, self._proc)

@@ -1,4 +1,7 @@
-"""Render `.env.example` from every service's settings: `deltadesk env-example` writes it, `--check` compares."""
+"""Render `.env.example` from every service's settings.
+
+`deltadesk env-example` writes it; `--check` compares.
+"""
 
 from __future__ import annotations
 
@@ -75,9 +78,9 @@ def cmd_env_example(args: argparse.Namespace) -> int:
     output: Path = args.output
     if args.check:
         if not output.exists() or output.read_text() != text:
-            print(f"{output} is stale: run `deltadesk env-example`", file=sys.stderr)  # noqa: T201
+            print(f"{output} is stale: run `deltadesk env-example`", file=sys.stderr)
             return 1
         return 0
     output.write_text(text)
-    print(f"wrote {output}")  # noqa: T201
+    print(f"wrote {output}")
     return 0

@@ -74,7 +74,7 @@ class Position(BaseModel):
             instrument = data.get("instrument")
             multiplier = data.get("multiplier")
             try:
-                is_share = InstrumentType(instrument).is_share
+                is_share = InstrumentType(str(instrument)).is_share
             except ValueError:
                 return data
             if is_share and (multiplier is None or Decimal(str(multiplier)) <= 0):

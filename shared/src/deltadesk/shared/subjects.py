@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from deltadesk.shared.errors import InvalidSubjectToken
 from deltadesk.shared.events import (
@@ -223,7 +223,7 @@ DLQ = Subject(
     stream=DLQ_STREAM,
 )
 
-CATALOG: tuple[Subject[Message], ...] = (
+CATALOG: tuple[Subject[Any], ...] = (
     MD_POSITIONS,
     MD_BALANCES,
     MD_QUOTES,
@@ -237,4 +237,3 @@ CATALOG: tuple[Subject[Message], ...] = (
     VENUE_FAULT_SET,
     DLQ,
 )
-

@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, overload
 
 import nats
 import nats.js.errors
@@ -47,6 +47,18 @@ async def _wipe(url: str) -> None:
         await nc.close()
 
 
+@overload
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = ..., interval: float = ..., what: str = ...
+) -> T: ...
+
+
+@overload
+async def eventually(
+    probe: Callable[[], T | None], *, timeout: float = ..., interval: float = ..., what: str = ...
+) -> T: ...
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T | None]] | Callable[[], T | None],
     *,
@@ -62,7 +74,7 @@ async def eventually(
         if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
             result = await result
         if result:
-            return result  # type: ignore[return-value]
+            return result
         last = result
         if time.monotonic() > deadline:
             raise AssertionError(f"{what} not met within {timeout:g} s (last: {last!r})")

@@ -94,7 +94,11 @@ class AccountFeed:
         await self.bus.publish(
             MD_BALANCES,
             BalancesReported(
-                event_id=uuid4(), occurred_at=now, account=self.account, broker=self.broker.name, balances=balances
+                event_id=uuid4(),
+                occurred_at=now,
+                account=self.account,
+                broker=self.broker.name,
+                balances=balances,
             ),
             account=self.account,
         )
