@@ -99,7 +99,7 @@ class Bus:
     async def close(self) -> None:
         """Stop taking messages and let in-flight handlers finish, then disconnect."""
         if not self.nc.is_closed:
-            with contextlib.suppress(nats.errors.ConnectionClosedError, asyncio.CancelledError):
+            with contextlib.suppress(nats.errors.ConnectionClosedError):
                 await self.nc.drain()
 
     # ── topology ────────────────────────────────────────────────────────────────────────────────

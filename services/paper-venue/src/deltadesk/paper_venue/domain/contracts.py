@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from deltadesk.shared.instruments import InstrumentType, Right
 
 OPTION_MULTIPLIER = Decimal(100)
 _OCC = re.compile(r"^(?P<root>[A-Z][A-Z0-9]{0,5}) *(?P<date>\d{6})(?P<right>[CP])(?P<strike>\d{8})$")
-_FOP = re.compile(r"^(?P<future>/[A-Z]+[FGHJKMNQUVXZ]\d) (?P<date>\d{6})(?P<right>[CP])(?P<strike>\d+(\.\d+)?)$")
+_FOP = re.compile(
+    r"^(?P<future>/[A-Z]+[FGHJKMNQUVXZ]\d) (?P<date>\d{6})(?P<right>[CP])(?P<strike>\d+(\.\d+)?)$"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,11 +126,12 @@ def parse_option_symbol(symbol: str) -> OptionSymbol | None:
         root, on_future = match["future"], True
     else:
         return None
+    digits = match["date"]
     try:
-        # A plain date, not a point in time: strptime only splits the six digits.
-        expiry = datetime.strptime(match["date"], "%y%m%d").date()  # noqa: DTZ007
+        # Two-digit years: every listed option expires in the 2000s (strptime's %y would pivot at 69).
+        expiry = date(2000 + int(digits[:2]), int(digits[2:4]), int(digits[4:]))
     except ValueError:
         return None
     if strike <= 0:
         return None
-    return OptionSymbol(root, expiry, Right(match["right"]), strike.normalize(), on_future)
+    return OptionSymbol(root, expiry, Right(match["right"]), strike, on_future)

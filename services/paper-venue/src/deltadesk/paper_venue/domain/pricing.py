@@ -49,7 +49,9 @@ def black_scholes(
     return _generalised(spot, strike, years, vol, rate, rate - dividend_yield, right)
 
 
-def black_76(forward: float, strike: float, years: float, vol: float, rate: float, right: Right) -> OptionValue:
+def black_76(
+    forward: float, strike: float, years: float, vol: float, rate: float, right: Right
+) -> OptionValue:
     """A European option on a future (delta and gamma per 1.0 move of the future)."""
     return _generalised(forward, strike, years, vol, rate, 0.0, right)
 
@@ -86,7 +88,7 @@ def _generalised(s: float, k: float, t: float, vol: float, r: float, b: float, r
         - sign * r * k * discount * cdf_2
     )
     return OptionValue(
-        price=max(price, 0.0),
+        price=price if price > 0 else 0.0,  # never -0.0 or a rounding-error negative
         delta=delta,
         gamma=gamma,
         theta=theta_year / DAYS_PER_YEAR,
