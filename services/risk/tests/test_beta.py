@@ -43,7 +43,9 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
         ("ES", InstrumentType.STK, "ES"),  # Eversource, not the E-mini
     ],
 )
-def test_beta_key_normalises_underlyings(underlying: str, instrument: InstrumentType | None, key: str) -> None:
+def test_beta_key_normalises_underlyings(
+    underlying: str, instrument: InstrumentType | None, key: str
+) -> None:
     assert beta_key(underlying, instrument) == key
 
 
@@ -57,7 +59,9 @@ def test_index_and_index_futures_have_an_economic_beta_of_exactly_one(key: str) 
     assert not beta.unavailable
 
 
-@pytest.mark.parametrize(("underlying", "instrument"), [("MES", InstrumentType.FUT), ("ES", InstrumentType.FOP)])
+@pytest.mark.parametrize(
+    ("underlying", "instrument"), [("MES", InstrumentType.FUT), ("ES", InstrumentType.FOP)]
+)
 def test_bare_future_roots_from_ibkr_are_economic(underlying: str, instrument: InstrumentType) -> None:
     beta = economic_beta(beta_key(underlying, instrument))
     assert beta is not None
@@ -97,7 +101,9 @@ def test_no_answer_at_all_gives_one_flagged_unavailable() -> None:
 # ── accepting a source's number ──────────────────────────────────────────────────────────────────
 def test_a_plausible_number_becomes_a_beta_with_its_method() -> None:
     beta = accept_beta(1.24, BetaSource.TASTYTRADE, "Tastytrade market metrics", as_of=NOW)
-    assert beta == Beta(value=1.24, source=BetaSource.TASTYTRADE, method="Tastytrade market metrics", as_of=NOW)
+    assert beta == Beta(
+        value=1.24, source=BetaSource.TASTYTRADE, method="Tastytrade market metrics", as_of=NOW
+    )
 
 
 @pytest.mark.parametrize("value", [None, math.nan, math.inf, 25.0, -11.0])
@@ -118,7 +124,7 @@ def test_config_betas_are_keyed_like_positions_and_ignore_comment_keys() -> None
 
 @pytest.mark.parametrize("data", [{"KO": "high"}, {"KO": None}, {"KO": math.inf}, {"KO": True}, ["KO"]])
 def test_config_betas_reject_what_is_not_a_number(data: object) -> None:
-    with pytest.raises(ValueError, match="KO|object"):
+    with pytest.raises(ValueError, match=r"KO|object"):
         config_betas(data, method="manual")
 
 

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from uuid import UUID, uuid4
 
 import pytest
@@ -15,7 +16,9 @@ NOW = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 LIMITS = Limits(max_portfolio_delta=300, min_gamma=-100, min_vega=-10_000, min_theta=0)
 
 
-def greeks(spx_delta: float = 0.0, gamma: float = 0.0, theta: float = 10.0, vega: float = 0.0) -> PortfolioGreeks:
+def greeks(
+    spx_delta: float = 0.0, gamma: float = 0.0, theta: float = 10.0, vega: float = 0.0
+) -> PortfolioGreeks:
     return PortfolioGreeks(spx_delta=spx_delta, gamma=gamma, theta=theta, vega=vega)
 
 
@@ -70,7 +73,14 @@ def transition(
 ) -> tuple[tuple[ActiveBreach, ...], list[LimitBreached], list[LimitCleared]]:
     current = check_limits(current_greeks, LIMITS, now)
     result = transition_breaches(
-        previous, current, greeks=current_greeks, limits=LIMITS, account="U1", regime="normal", now=now, new_id=uuid4
+        previous,
+        current,
+        greeks=current_greeks,
+        limits=LIMITS,
+        account="U1",
+        regime="normal",
+        now=now,
+        new_id=uuid4,
     )
     return result.active, list(result.breached), list(result.cleared)
 
@@ -150,7 +160,7 @@ def test_events_alternate_breached_then_cleared_per_limit(deltas: list[float]) -
         active, breached, cleared = transition(active, greeks(spx_delta=delta))
         kinds += ["breached"] * len(breached) + ["cleared"] * len(cleared)
         assert (abs(delta) > 300) == (names(active) == {"max_portfolio_delta"})
-    assert all(a != b for a, b in zip(kinds, kinds[1:], strict=False))
+    assert all(a != b for a, b in pairwise(kinds))
     assert not kinds or kinds[0] == "breached"
 
 
@@ -180,7 +190,9 @@ def test_an_unknown_regime_uses_the_base_limits() -> None:
 
 def test_overrides_must_name_a_configured_regime() -> None:
     with pytest.raises(ValidationError, match="panic"):
-        RiskMatrix.model_validate({**MATRIX.model_dump(), "regime_limits": {"panic": {"max_portfolio_delta": 1}}})
+        RiskMatrix.model_validate(
+            {**MATRIX.model_dump(), "regime_limits": {"panic": {"max_portfolio_delta": 1}}}
+        )
 
 
 def test_an_unknown_limit_name_is_an_error_not_ignored() -> None:

@@ -41,7 +41,9 @@ def test_a_vix_that_cannot_be_a_level_is_invalid(vix: float) -> None:
 
 def test_bands_must_ascend() -> None:
     with pytest.raises(ValidationError, match="ascend"):
-        VixRegimes(bands=(RegimeBand(name="a", below=20), RegimeBand(name="b", below=15), RegimeBand(name="c")))
+        VixRegimes(
+            bands=(RegimeBand(name="a", below=20), RegimeBand(name="b", below=15), RegimeBand(name="c"))
+        )
 
 
 def test_only_the_last_band_is_open_ended() -> None:

@@ -16,6 +16,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from itertools import pairwise
 
 from deltadesk.shared.errors import InvalidMarketData
 from deltadesk.shared.instruments import InstrumentType
@@ -85,7 +86,9 @@ def config_betas(data: object, *, method: str) -> dict[str, Beta]:
     in a manual beta must stop the service, not silently become 1.0.
     """
     if not isinstance(data, Mapping):
-        raise ValueError(f"beta config must be a JSON object of underlying to beta, not {type(data).__name__}")
+        raise ValueError(
+            f"beta config must be a JSON object of underlying to beta, not {type(data).__name__}"
+        )
     betas: dict[str, Beta] = {}
     for name, value in data.items():
         if not isinstance(name, str) or name.startswith("_"):
@@ -94,7 +97,9 @@ def config_betas(data: object, *, method: str) -> dict[str, Beta]:
             raise ValueError(f"beta config {name}: {value!r} is not a number")
         beta = accept_beta(value, BetaSource.CONFIG, method)
         if beta is None:
-            raise ValueError(f"beta config {name}: {value!r} is not a plausible beta (|beta| ≤ {MAX_ABS_BETA:g})")
+            raise ValueError(
+                f"beta config {name}: {value!r} is not a plausible beta (|beta| ≤ {MAX_ABS_BETA:g})"
+            )
         betas[beta_key(name)] = beta
     return betas
 
@@ -121,7 +126,7 @@ def regression_beta(
 
 
 def _returns(closes: Sequence[float]) -> list[float]:
-    return [today / yesterday - 1.0 for yesterday, today in zip(closes, closes[1:], strict=False)]
+    return [today / yesterday - 1.0 for yesterday, today in pairwise(closes)]
 
 
 def history_method(window: int) -> str:

@@ -34,8 +34,12 @@ class Limits(BaseModel):
     min_gamma: float | None = Field(
         default=None, description="Gamma floor (Σ gamma × qty × multiplier): how short gamma may get."
     )
-    min_vega: float | None = Field(default=None, description="Vega floor in $ per vol point: how short vega may get.")
-    min_theta: float | None = Field(default=None, description="Smallest theta in $ per day, e.g. 0: keep earning decay.")
+    min_vega: float | None = Field(
+        default=None, description="Vega floor in $ per vol point: how short vega may get."
+    )
+    min_theta: float | None = Field(
+        default=None, description="Smallest theta in $ per day, e.g. 0: keep earning decay."
+    )
 
 
 @dataclass(frozen=True, slots=True)

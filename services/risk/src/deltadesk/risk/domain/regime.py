@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,7 +31,7 @@ class VixRegimes(BaseModel):
         if last.below is not None or any(band.below is None for band in bounded):
             raise ValueError("only the last VIX regime is open-ended (no `below`), and it must be")
         bounds = [band.below for band in bounded if band.below is not None]
-        if any(upper <= lower for lower, upper in zip(bounds, bounds[1:], strict=False)):
+        if any(upper <= lower for lower, upper in pairwise(bounds)):
             raise ValueError(f"VIX regime bounds must ascend strictly, got {bounds}")
         names = [band.name for band in self.bands]
         twice = {name for name in names if names.count(name) > 1}
