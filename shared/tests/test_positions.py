@@ -91,7 +91,7 @@ def test_positions_are_frozen_and_strict() -> None:
 
 
 def test_description_names_the_contract() -> None:
-    assert spx_put().description == "SPX 2026-12-18 5600 P"
+    assert spx_put().description == "SPXW 2026-12-18 5600 P"
     assert stock().description == "AAPL"
     assert spx_put().expiry == date(2026, 12, 18)
     assert spx_put().instrument is InstrumentType.OPT

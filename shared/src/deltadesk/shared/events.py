@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, model_validator
 
 from deltadesk.shared.balances import Balances
 from deltadesk.shared.messages import Event
@@ -70,6 +70,14 @@ class RiskUpdated(Event):
     positions_as_of: AwareDatetime | None
     breaches: tuple[ActiveBreach, ...] = ()
     accounts: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _halted_means_no_number(self) -> RiskUpdated:
+        if self.status is RiskStatus.HALTED and (self.greeks is not None or not self.halt_reason):
+            raise ValueError("a halted risk update carries a halt_reason and no greeks")
+        if self.status is RiskStatus.OK and self.greeks is None:
+            raise ValueError("an ok risk update carries greeks")
+        return self
 
 
 class LimitBreached(Event):

@@ -39,6 +39,7 @@ class WeightedPosition(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    account: str | None = None  # the broker account holding it (positions of `total` come from several)
     symbol: str
     description: str
     underlying: str

@@ -101,8 +101,12 @@ class Position(BaseModel):
 
     @property
     def description(self) -> str:
-        """A short human label: `SPXW 2026-12-18 5800 P`, `/ESZ6`, `AAPL`."""
+        """A short human label: `SPXW 2026-12-18 5800 P`, `/ESZ6 2026-12-18 5725 P`, `AAPL`.
+
+        For options the root comes from the symbol (an OCC root such as SPXW, or the future an
+        option is on), so SPX monthlies and SPXW weeklies stay apart."""
         if self.instrument.is_option and self.expiry and self.strike is not None and self.right:
             strike = format(self.strike.normalize(), "f")
-            return f"{self.underlying} {self.expiry.isoformat()} {strike} {self.right.value}"
+            root = self.symbol.split()[0] if " " in self.symbol.strip() else self.underlying
+            return f"{root} {self.expiry.isoformat()} {strike} {self.right.value}"
         return self.symbol

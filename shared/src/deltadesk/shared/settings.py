@@ -31,8 +31,9 @@ class DeskSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         default="INFO", description="Log level of every service."
     )
-    log_format: Literal["json", "text"] = Field(
-        default="json", description="json: one JSON object per line; text: for reading in a terminal."
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json: one JSON object per line; text: for reading; auto: text on a terminal, else json.",
     )
     paper_account_id: str = Field(
         default="PAPER", description="Account id of the paper broker (the default broker)."

@@ -9,6 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
+import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -92,3 +96,60 @@ async def running(coro: Awaitable[None]) -> AsyncIterator[asyncio.Task[None]]:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+def desk_env(data_dir: Path, port: int, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DELTADESK_")}
+    env.update(
+        DELTADESK_DATA_DIR=str(data_dir),
+        DELTADESK_GATEWAY_PORT=str(port),
+        DELTADESK_LOG_FORMAT="json",
+        **extra,
+    )
+    return env
+
+
+class DeskProcess:
+    """A `deltadesk up` child process, read line by line until it says it is up."""
+
+    def __init__(self, data_dir: Path, port: int, *, cwd: Path | None = None, **extra: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "deltadesk.shared.cli", "up"],
+            cwd=cwd,
+            env=desk_env(data_dir, port, **extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+
+    def wait_for_url(self, timeout: float = 60) -> str:
+        assert self.proc.stdout is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            match = re.search(r"deltadesk is up: (http://\S+)", line)
+            if match:
+                return match.group(1)
+        raise AssertionError(f"no URL printed; stdout: {self.lines}; stderr: {self.stop()[1][-3000:]}")
+
+    def nats_port(self) -> int:
+        for line in self.lines:
+            match = re.search(r"nats://127\.0\.0\.1:(\d+)", line)
+            if match:
+                return int(match.group(1))
+        raise AssertionError("no embedded NATS line")
+
+    def interrupt(self, timeout: float = 30) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGINT)
+        _, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, err
+
+    def stop(self) -> tuple[int, str]:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        _, err = self.proc.communicate(timeout=30)
+        return self.proc.returncode, err

@@ -41,6 +41,7 @@ class Exposure:
     greeks: Greeks | None  # per unit; ignored for stocks, ETFs and futures (delta 1)
     underlying_price: float | None
     mark: Decimal | None = None
+    account: str | None = None
 
     @property
     def beta_key(self) -> str:
@@ -66,6 +67,7 @@ def exposure_of(position: Position, underlying_price: float | None) -> Exposure:
         greeks=position.greeks,
         underlying_price=underlying_price,
         mark=position.mark,
+        account=position.account,
     )
 
 
@@ -85,6 +87,7 @@ def weigh(exposure: Exposure, beta: Beta, spx_price: float) -> WeightedPosition:
     elif price is None or not (math.isfinite(price) and price > 0):
         reason = NO_PRICE
     base = {
+        "account": exposure.account,
         "symbol": exposure.symbol,
         "description": exposure.description,
         "underlying": exposure.underlying,
