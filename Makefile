@@ -39,7 +39,7 @@ test: sync browser-deps
 	$(UV) run --frozen pytest
 
 bench: sync
-	$(UV) run --frozen python -m deltadesk_bench --output bench-report.json
+	$(UV) run --frozen python -m tests.bench --output bench-report.json
 
 lint: sync
 	$(UV) run --frozen ruff check .

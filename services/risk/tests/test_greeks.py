@@ -1,4 +1,3 @@
-from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -295,8 +294,8 @@ def test_splitting_a_position_in_two_does_not_change_totals(
     part = data.draw(st.integers(min_value=-60, max_value=60).map(Decimal))
     split = [
         *book[:index],
-        replace(whole, quantity=part),
-        replace(whole, quantity=whole.quantity - part),
+        whole._replace(quantity=part),
+        whole._replace(quantity=whole.quantity - part),
         *book[index + 1 :],
     ]
     assert totals(weigh_portfolio(split, BETAS, SPX).greeks) == pytest.approx(
@@ -306,7 +305,7 @@ def test_splitting_a_position_in_two_does_not_change_totals(
 
 @given(books)
 def test_negating_every_quantity_negates_every_greek(book: list[Exposure]) -> None:
-    negated = [replace(e, quantity=-e.quantity) for e in book]
+    negated = [e._replace(quantity=-e.quantity) for e in book]
     expected = [-x for x in totals(weigh_portfolio(book, BETAS, SPX).greeks)]
     assert totals(weigh_portfolio(negated, BETAS, SPX).greeks) == pytest.approx(expected, abs=1e-9)
 

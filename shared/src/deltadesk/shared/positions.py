@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
+from functools import cached_property
 from decimal import Decimal
 from typing import Any
 
@@ -99,7 +100,7 @@ class Position(BaseModel):
             object.__setattr__(self, "greeks", LINEAR_GREEKS)
         return self
 
-    @property
+    @cached_property
     def description(self) -> str:
         """A short human label: `SPXW 2026-12-18 5800 P`, `/ESZ6 2026-12-18 5725 P`, `AAPL`.
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from deltadesk.risk.domain.beta import beta_key, economic_beta
-from deltadesk.risk.domain.greeks import exposure_of, weigh_portfolio
+from deltadesk.risk.domain.greeks import weigh_positions
 from deltadesk.risk.domain.limits import check_limits, transition_breaches
 from deltadesk.risk.domain.matrix import TOTAL, RiskMatrix
 from deltadesk.risk.domain.regime import classify_vix
@@ -101,7 +101,21 @@ def fresh_price(
 def underlying_price(position: Position, quotes: Mapping[str, Quote]) -> float | None:
     """The price the position's Greeks are taken against: the feed's quote of the contract that
     prices it, else what the broker reported with the position; never its strike (seed T005)."""
-    quoted = quote_price(quotes, position.underlying_contract or position.underlying)
+    return priced(position, quote_prices(quotes))
+
+
+def quote_prices(quotes: Mapping[str, Quote]) -> dict[str, float]:
+    """Every quote's reference price as a float, for the symbols that have one."""
+    found = {}
+    for symbol, quote in quotes.items():
+        price = quote.price
+        if price is not None:
+            found[symbol] = float(price)
+    return found
+
+
+def priced(position: Position, prices: Mapping[str, float]) -> float | None:
+    quoted = prices.get(position.underlying_contract or position.underlying)
     return quoted if quoted is not None else position.underlying_price
 
 
@@ -156,8 +170,8 @@ def assess(
             breaches=tuple(previous_breaches),
         )
         return Assessment(update)
-    exposures = [exposure_of(p, underlying_price(p, view.quotes)) for p in view.positions]
-    portfolio = weigh_portfolio(exposures, betas, spx)
+    prices = quote_prices(view.quotes)  # once per update, not once per position
+    portfolio = weigh_positions(((p, priced(p, prices)) for p in view.positions), betas, spx)
     limits = matrix.limits_for(regime)
     current = check_limits(portfolio.greeks, limits, now) if matrix.checks(view.account) else ()
     transition = transition_breaches(

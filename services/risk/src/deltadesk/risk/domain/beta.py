@@ -16,6 +16,7 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from itertools import pairwise
 
 from deltadesk.shared.errors import InvalidMarketData
@@ -37,6 +38,7 @@ BARE_FUTURE_ROOTS = frozenset({"ES", "MES"})
 _CONTRACT = re.compile(r"^(?P<root>[A-Z0-9]+?)[FGHJKMNQUVXZ]\d{1,2}$")
 
 
+@lru_cache(maxsize=8192)  # pure, and called for every position on every update
 def beta_key(underlying: str, instrument: InstrumentType | None = None) -> str:
     """The key an underlying's beta is known by: `AAPL`, `SPX`, `/ES` (for /ESZ6, MES futures, …)."""
     symbol = underlying.strip().upper()
