@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from functools import cached_property
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
