@@ -140,8 +140,9 @@ class OrderRequest(_Frozen):
         return self
 
 
-def check_order_shape(legs: tuple[LegSpec, ...] | tuple[OrderLeg, ...], order_type: OrderType,
-                      limit_price: Decimal | None) -> None:
+def check_order_shape(
+    legs: tuple[LegSpec, ...] | tuple[OrderLeg, ...], order_type: OrderType, limit_price: Decimal | None
+) -> None:
     """The rules every order obeys whatever the broker: leg count, MOC, and the price its type needs."""
     if len(legs) > MAX_LEGS:
         raise ValueError(f"legs: an order has at most {MAX_LEGS} legs, this one has {len(legs)}")
@@ -178,7 +179,7 @@ class Order(_Frozen):
 
     @property
     def client_order_id(self) -> str:
-        """Sent to the broker (IBKR cOID, Tastytrade external id): finds the order again after a lost answer."""
+        """Sent to the broker (IBKR cOID, Tastytrade external id) to find the order after a lost answer."""
         return "dd-" + self.order_id.hex[:24]
 
     @property
