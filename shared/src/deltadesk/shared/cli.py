@@ -120,8 +120,9 @@ async def _serve(specs: list[ServiceSpec], overrides: dict[str, Any], *, announc
         nonlocal interrupts
         interrupts += 1
         if interrupts == 1:
-            print("\ndeltadesk: stopping (Ctrl-C again to force)…", file=sys.stderr, flush=True)
-            stop.set()
+            stop.set()  # first: a terminal that went away must not keep the desk running
+            with contextlib.suppress(OSError):
+                print("\ndeltadesk: stopping (Ctrl-C again to force)…", file=sys.stderr, flush=True)
         else:
             for task in asyncio.all_tasks(loop):
                 if task is not asyncio.current_task(loop):
