@@ -13,7 +13,21 @@ from deltadesk.shared.subjects import (
     Delivery,
 )
 
-REQUEST_VERBS = {"get", "list", "set", "simulate", "compute", "place", "cancel", "approve"}
+REQUEST_VERBS = {
+    "get",
+    "list",
+    "set",
+    "simulate",
+    "compute",
+    "place",
+    "cancel",
+    "quote",
+    "resolve",
+    "find",
+    "create",
+    "export",
+    "seed",
+}
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from uuid import UUID
 
 from pydantic import AwareDatetime, model_validator
 
 from deltadesk.shared.balances import Balances
 from deltadesk.shared.messages import Event
+from deltadesk.shared.orders import Approval, LegFill, Order, OrderState
 from deltadesk.shared.portfolio import ActiveBreach, PortfolioGreeks, RiskStatus, WeightedPosition
 from deltadesk.shared.positions import Position
 from deltadesk.shared.quotes import Quote
@@ -110,3 +112,91 @@ class DeadLettered(Event):
     reason: str
     payload: str
     headers: dict[str, str]
+
+
+# ── the order path ──────────────────────────────────────────────────────────────────────────────
+class TradingState(StrEnum):
+    ACTIVE = "ACTIVE"  # orders pass the pre-trade controls as usual
+    REDUCING = "REDUCING"  # only orders that reduce exposure pass
+    HALTED = "HALTED"  # nothing is transmitted (the kill switch); cancels still go
+
+
+class ApprovalIssued(Event):
+    """The gateway's signed approval of one simulated order. Only the gateway may publish it."""
+
+    account: str
+    approval: Approval
+
+
+class OrderStateChanged(Event):
+    """An order moved (DRAFT → SIMULATED → APPROVED → SUBMITTED → FILLED | PARTIAL | REJECTED |
+    CANCELLED | UNKNOWN), or its fills progressed. It carries the whole order, so a reader needs
+    nothing else; `legs` shows what is filled and what is not (a PARTIAL order's unfilled legs)."""
+
+    account: str
+    order: Order
+    state: OrderState
+    previous_state: OrderState | None = None
+    simulation_id: UUID | None = None
+    broker_order_id: str | None = None
+    filled_quantity: Decimal = Decimal(0)
+    legs: tuple[LegFill, ...] = ()
+    code: str | None = None
+    reason: str | None = None
+
+
+class FillReceived(Event):
+    """A fill with everything the journal keeps: prices per leg, the order's context and the market.
+
+    `fill_id` is unique per broker order: a redelivered fill is the same fill.
+    `net_debit_credit` is Σ price × signed quantity × multiplier: positive paid, negative received.
+    """
+
+    account: str
+    broker: str
+    order_id: UUID
+    broker_order_id: str
+    fill_id: str
+    order_state: OrderState  # PARTIAL or FILLED once this fill is counted
+    order: Order
+    legs: tuple[LegFill, ...]
+    quantity: Decimal  # combos in this fill
+    net_price: Decimal | None  # per combo, signed
+    net_debit_credit: Decimal
+    commission: Decimal | None = None
+    filled_at: AwareDatetime
+    underlying: str
+    strategy_tag: str | None = None  # the trader's own tag; the journal recognises one otherwise
+    rationale: str = ""
+    suggestion_id: UUID | None = None
+    ai_rationale: str | None = None
+    pre_trade: PortfolioGreeks | None = None
+    post_trade: PortfolioGreeks | None = None
+    vix: float | None = None
+    spx_price: float | None = None
+    regime: str | None = None
+
+
+class OrderDenied(Event):
+    """Audit: an approval or order was refused before reaching a broker, with the rule's code
+    (NOTIONAL_EXCEEDS_MAX, PRICE_OUTSIDE_COLLAR, APPROVAL_EXPIRED, NONCE_REUSED, …)."""
+
+    account: str
+    order_id: UUID | None
+    stage: str  # "approval" or "pre_trade"
+    code: str
+    reason: str
+
+
+class TradingStateChanged(Event):
+    state: TradingState
+    reason: str
+    changed_by: str
+
+
+class SnapshotTaken(Event):
+    """The journal's snapshot logger ran for an account: when, and whether it failed."""
+
+    account: str
+    ok: bool
+    error: str | None = None

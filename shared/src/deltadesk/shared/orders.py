@@ -20,6 +20,7 @@ from uuid import UUID
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from deltadesk.shared.instruments import InstrumentType, Right
+from deltadesk.shared.positions import Greeks
 
 MAX_LEGS = 4
 MOC_OPTIONS_WARNING = "MOC not supported for options — switch to Limit or Market"
@@ -239,3 +240,158 @@ def _decimal(value: Decimal | None) -> str | None:
         return None
     normal = value.normalize()
     return format(normal, "f") if normal != 0 else "0"
+
+
+# ── what a broker answers about orders and contracts ───────────────────────────────────────────
+class ContractQuote(_Frozen):
+    """A resolved contract's market: bid/ask/last, and for options per-unit Greeks and IV."""
+
+    contract: Contract
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    last: Decimal | None = None
+    greeks: Greeks | None = None
+    iv: float | None = None
+    underlying_price: float | None = None
+    as_of: AwareDatetime
+
+    @property
+    def mid(self) -> Decimal | None:
+        if self.bid is None or self.ask is None or self.bid < 0 or self.ask < self.bid:
+            return None
+        return (self.bid + self.ask) / 2
+
+
+class ChainRow(_Frozen):
+    strike: Decimal
+    call: ContractQuote | None = None
+    put: ContractQuote | None = None
+
+
+class OptionChain(_Frozen):
+    """One expiry of an underlying's options, both rights per strike, sorted by strike."""
+
+    underlying: str
+    instrument: InstrumentType  # OPT or FOP
+    expiry: date
+    underlying_price: float | None
+    rows: tuple[ChainRow, ...]
+    as_of: AwareDatetime
+
+
+class WhatIf(_Frozen):
+    """A broker's answer to "what would this order do to my margin": it never places anything.
+
+    Changes are signed (an increase of the requirement is positive). Any field a broker does not
+    report stays None; `warnings` keeps the broker's own words.
+    """
+
+    initial_margin_before: Decimal | None = None
+    initial_margin_change: Decimal | None = None
+    initial_margin_after: Decimal | None = None
+    maintenance_margin_before: Decimal | None = None
+    maintenance_margin_change: Decimal | None = None
+    maintenance_margin_after: Decimal | None = None
+    equity_with_loan_after: Decimal | None = None
+    buying_power_change: Decimal | None = None
+    commission: Decimal | None = None
+    warnings: tuple[str, ...] = ()
+
+
+class LegFill(_Frozen):
+    """How much of one leg is filled, at what average per-unit price."""
+
+    symbol: str
+    action: Action
+    quantity: Decimal  # filled so far, in units of the leg (not combos)
+    ordered: Decimal  # the leg's whole quantity
+    price: Decimal | None = None
+
+
+class BrokerOrderStatus(_Frozen):
+    """Where an order stands at the broker. `state` is one of SUBMITTED, PARTIAL, FILLED, CANCELLED,
+    REJECTED; `reason` carries the broker's words for a rejection or cancellation."""
+
+    broker_order_id: str
+    client_order_id: str | None = None
+    state: OrderState
+    filled_quantity: Decimal = Decimal(0)  # combos
+    remaining_quantity: Decimal = Decimal(0)
+    average_price: Decimal | None = None  # per combo, signed: + debit, − credit
+    reason: str | None = None
+    legs: tuple[LegFill, ...] = ()
+    updated_at: AwareDatetime
+
+
+class Execution(_Frozen):
+    """One fill report of one leg, as the broker numbers it (`execution_id` is unique per broker)."""
+
+    execution_id: str
+    broker_order_id: str
+    client_order_id: str | None = None
+    symbol: str
+    action: Action
+    quantity: Decimal
+    price: Decimal
+    commission: Decimal | None = None
+    executed_at: AwareDatetime
+
+
+# ── approval: the only way an order reaches a broker ───────────────────────────────────────────
+class Approval(_Frozen):
+    """A human's approval of exactly one simulated order, signed by the gateway.
+
+    Execution verifies the signature, the hash against its stored simulation and the expiry, and
+    consumes the nonce once; only then does it build an `ApprovedOrder`.
+    """
+
+    approval_id: UUID
+    order_id: UUID
+    simulation_id: UUID
+    order_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    nonce: str = Field(min_length=16, max_length=128)
+    issued_at: AwareDatetime
+    expires_at: AwareDatetime
+    user: str
+    signature: str = ""
+
+    def signed_bytes(self) -> bytes:
+        """What the signature covers: every field but the signature, as canonical JSON."""
+        fields = self.model_dump(mode="json", exclude={"signature"})
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+
+_AUTHORITY: list[object] = []
+
+
+def register_approval_authority(token: object) -> None:
+    """Called once, by execution's approval check, with a token only it holds."""
+    if _AUTHORITY:
+        raise RuntimeError("an approval authority is already registered")
+    _AUTHORITY.append(token)
+
+
+class ApprovedOrder:
+    """An order that passed execution's approval check: the only thing `Broker.place` accepts.
+
+    Nothing but that check can build one: the constructor demands the token it registered.
+    """
+
+    __slots__ = ("approval", "order")
+
+    order: Order
+    approval: Approval
+
+    def __init__(self, order: Order, approval: Approval, *, authority: object) -> None:
+        if not _AUTHORITY or authority is not _AUTHORITY[0]:
+            raise PermissionError("only execution's approval check can build an ApprovedOrder")
+        if approval.order_id != order.order_id or approval.order_hash != order_hash(order):
+            raise PermissionError("the approval is not for this order")
+        object.__setattr__(self, "order", order)
+        object.__setattr__(self, "approval", approval)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("an ApprovedOrder cannot change")
+
+    def __repr__(self) -> str:
+        return f"ApprovedOrder(order_id={self.order.order_id}, approval_id={self.approval.approval_id})"
