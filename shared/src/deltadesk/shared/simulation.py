@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from deltadesk.shared.messages import Message
 from deltadesk.shared.orders import WhatIf
 from deltadesk.shared.portfolio import PortfolioGreeks
 
@@ -23,10 +24,8 @@ class LimitCheck(BaseModel):
     description: str
 
 
-class RiskWhatIf(BaseModel):
+class RiskWhatIf(Message):
     """Risk's answer for a proposed order: the portfolio now, with the order, and the order alone."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     account: str
     pre_trade: PortfolioGreeks
@@ -42,10 +41,8 @@ class RiskWhatIf(BaseModel):
         return tuple(c for c in self.checks if c.breached)
 
 
-class Simulation(BaseModel):
+class Simulation(Message):
     """A stored simulation: what the review step shows and what an approval must match."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     simulation_id: UUID
     order_id: UUID
