@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from deltadesk.shared.settings import DeskSettings
+from deltadesk.brokers.settings import BrokerSettings
 
 
-class MarketDataSettings(DeskSettings):
+class MarketDataSettings(BrokerSettings):
     md_quotes_interval_s: float = Field(
         default=1.0, gt=0, description="Seconds between quote polls (held underlyings, SPX, VIX)."
     )

@@ -6,10 +6,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
-from deltadesk.shared.settings import DeskSettings
+from deltadesk.brokers.settings import BrokerSettings
 
 
 class BetaSourceName(StrEnum):
@@ -19,7 +19,7 @@ class BetaSourceName(StrEnum):
     CONFIG = "config"  # beta_config.json
 
 
-class RiskSettings(DeskSettings):
+class RiskSettings(BrokerSettings):
     beta_sources: Annotated[tuple[BetaSourceName, ...], NoDecode] = Field(
         default=(BetaSourceName.TASTYTRADE, BetaSourceName.YFINANCE, BetaSourceName.CONFIG),
         description=(
@@ -52,14 +52,6 @@ class RiskSettings(DeskSettings):
     risk_check_interval_s: float = Field(
         default=1.0, gt=0, description="Seconds between checks that the SPX quote has not gone stale."
     )
-    tastytrade_provider_secret: SecretStr | None = Field(
-        default=None,
-        description="Tastytrade OAuth client secret; with the refresh token it enables market metrics.",
-    )
-    tastytrade_refresh_token: SecretStr | None = Field(
-        default=None, description="Tastytrade OAuth refresh token (a grant of the OAuth application)."
-    )
-    tastytrade_sandbox: bool = Field(default=False, description="Use Tastytrade's sandbox (cert) API.")
 
     @field_validator("beta_sources", mode="before")
     @classmethod
