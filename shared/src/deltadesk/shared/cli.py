@@ -21,7 +21,7 @@ from typing import Any
 
 from deltadesk.shared.embedded import EmbeddedNats, EmbeddedServerError
 from deltadesk.shared.logs import configure_logging
-from deltadesk.shared.service import COMMAND_GROUP, ServiceSpec, discover_services
+from deltadesk.shared.service import COMMAND_GROUP, PREPARE_GROUP, Prepared, ServiceSpec, discover_services
 from deltadesk.shared.settings import DeskSettings
 
 logger = logging.getLogger("deltadesk")
@@ -104,14 +104,23 @@ def cmd_up(args: argparse.Namespace) -> int:
                 return 1
             overrides["nats_url"] = nats_server.url
             print(f"deltadesk: embedded NATS with JetStream at {nats_server.url}", flush=True)
-        for hook in entry_points(group="deltadesk.embedded"):
-            start: Callable[[DeskSettings, contextlib.ExitStack], dict[str, Any]] = hook.load()
-            overrides.update(start(base, stack))
+        notes: list[str] = []
+        for hook in entry_points(group=PREPARE_GROUP):
+            prepare: Callable[[DeskSettings, contextlib.ExitStack], Prepared] = hook.load()
+            try:
+                prepared = prepare(base.model_copy(update=overrides), stack)
+            except Exception as exc:  # a hook that cannot prepare (a database that will not start)
+                print(f"deltadesk: {hook.name}: {exc}", file=sys.stderr)
+                return 1
+            overrides.update(prepared.overrides)
+            notes += prepared.notes
         specs = list(discover_services().values())
-        return asyncio.run(_serve(specs, overrides, announce=True))
+        return asyncio.run(_serve(specs, overrides, announce=True, notes=notes))
 
 
-async def _serve(specs: list[ServiceSpec], overrides: dict[str, Any], *, announce: bool) -> int:
+async def _serve(
+    specs: list[ServiceSpec], overrides: dict[str, Any], *, announce: bool, notes: Sequence[str] = ()
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     interrupts = 0
@@ -136,7 +145,8 @@ async def _serve(specs: list[ServiceSpec], overrides: dict[str, Any], *, announc
                 settings = spec.settings(**overrides)
                 tg.create_task(_supervise(spec, settings, stop), name=f"service:{spec.name}")
                 if announce and spec.url is not None:
-                    tg.create_task(_announce(spec, spec.url(settings), stop), name=f"announce:{spec.name}")
+                    announcement = _announce(spec, spec.url(settings), stop, notes)
+                    tg.create_task(announcement, name=f"announce:{spec.name}")
     except asyncio.CancelledError:
         return 130
     finally:
@@ -168,12 +178,14 @@ async def _supervise(spec: ServiceSpec, settings: DeskSettings, stop: asyncio.Ev
             await asyncio.wait_for(stop.wait(), delay)
 
 
-async def _announce(spec: ServiceSpec, url: str, stop: asyncio.Event) -> None:
-    """Print the page's URL once it answers its health check."""
+async def _announce(spec: ServiceSpec, url: str, stop: asyncio.Event, notes: Sequence[str]) -> None:
+    """Print the page's URL once it answers its health check, and the prepare hooks' notes."""
     health = url.rstrip("/") + spec.health_path
     while not stop.is_set():
         if await asyncio.to_thread(_answers, health):
             print(f"deltadesk is up: {url}", flush=True)
+            for note in notes:
+                print(f"  {note}", flush=True)
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.2)

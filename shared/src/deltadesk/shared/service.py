@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -12,6 +12,20 @@ from deltadesk.shared.settings import DeskSettings
 
 SERVICE_GROUP = "deltadesk.services"
 COMMAND_GROUP = "deltadesk.commands"
+PREPARE_GROUP = "deltadesk.prepare"  # `deltadesk up` runs these before starting services
+
+
+@dataclass
+class Prepared:
+    """What a `deltadesk.prepare` hook hands `deltadesk up`: settings overrides for every service
+    (e.g. the URL of an embedded server it started) and lines to print beside the page's URL.
+
+    A hook is `prepare(settings: DeskSettings, stack: contextlib.ExitStack) -> Prepared`; whatever it
+    starts it registers on the stack, which `up` closes after every service has stopped.
+    """
+
+    overrides: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""deltadesk.execution: simulates orders, verifies approvals, applies pre-trade controls, transmits and tracks."""

@@ -1,0 +1,1 @@
+"""deltadesk.journal: owns the database; journals fills with their context and snapshots the account."""
