@@ -35,6 +35,11 @@ class DeskSettings(BaseSettings):
         default="auto",
         description="json: one JSON object per line; text: for reading; auto: text on a terminal, else json.",
     )
+    approval_key_dir: Path | None = Field(
+        default=None,
+        description="Folder of the approval key pair (the gateway reads the private key, execution and the "
+        "paper venue the public one). Unset: keys/ in the data folder, created by `deltadesk up`.",
+    )
     paper_account_id: str = Field(
         default="PAPER", description="Account id of the paper broker (the default broker)."
     )
@@ -46,6 +51,10 @@ class DeskSettings(BaseSettings):
         if value == "total":
             raise ValueError("`total` is reserved for the sum of all accounts")
         return value
+
+    @property
+    def approval_keys(self) -> Path:
+        return self.approval_key_dir or self.data_dir / "keys"
 
     def require_nats_url(self) -> str:
         if not self.nats_url:

@@ -24,10 +24,6 @@ PRIVATE_KEY_FILE = "approval-signing.key"
 PUBLIC_KEY_FILE = "approval-signing.pub"
 
 
-def key_dir(data_dir: Path) -> Path:
-    return data_dir / "keys"
-
-
 def ensure_keypair(directory: Path) -> tuple[Path, Path]:
     """Create the key pair once; later calls keep the existing one. Returns (private, public) paths."""
     private, public = directory / PRIVATE_KEY_FILE, directory / PUBLIC_KEY_FILE
@@ -78,5 +74,5 @@ def signature_valid(approval: Approval, key: Ed25519PublicKey) -> bool:
 
 def prepare(settings: DeskSettings, stack: ExitStack) -> Prepared:
     """`deltadesk up`: make sure the approval key pair exists under the data folder."""
-    ensure_keypair(key_dir(settings.data_dir))
+    ensure_keypair(settings.approval_keys)
     return Prepared()

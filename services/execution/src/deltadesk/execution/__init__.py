@@ -1,1 +1,1 @@
-"""deltadesk.execution: simulates orders, verifies approvals, applies pre-trade controls, transmits and tracks."""
+"""deltadesk.execution: simulates orders, verifies approvals, runs pre-trade controls, transmits, tracks."""

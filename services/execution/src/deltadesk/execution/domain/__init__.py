@@ -1,0 +1,1 @@
+"""Execution's pure rules: approvals, pre-trade controls, order states."""
