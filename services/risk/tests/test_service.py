@@ -17,6 +17,8 @@ from deltadesk.risk.service import run
 from deltadesk.risk.settings import RiskSettings
 from deltadesk.shared.balances import Balances
 from deltadesk.shared.bus import Bus
+from deltadesk.shared.commands import ComputeRiskWhatIf
+from deltadesk.shared.errors import DomainError
 from deltadesk.shared.events import (
     BalancesReported,
     DeadLettered,
@@ -29,6 +31,7 @@ from deltadesk.shared.events import (
 from deltadesk.shared.portfolio import BetaSource, RiskStatus
 from deltadesk.shared.positions import Position
 from deltadesk.shared.quotes import Quote
+from deltadesk.shared.simulation import RiskWhatIf
 from deltadesk.shared.subjects import (
     DLQ_STREAM,
     MD_BALANCES,
@@ -38,6 +41,7 @@ from deltadesk.shared.subjects import (
     RISK_LIMIT_CLEARED,
     RISK_STREAM,
     RISK_UPDATED,
+    RISK_WHATIF,
 )
 from deltadesk.shared.testing import eventually, running
 
@@ -362,3 +366,22 @@ async def test_total_sums_every_account(settings: RiskSettings, md: Bus, clock: 
     assert total.greeks is not None
     assert total.greeks.spx_delta == pytest.approx(-200 * 0.6 * 60 / 5000)
     assert total.breaches == ()  # limits are checked per account by default
+
+
+async def test_a_what_if_answers_post_trade_greeks_over_the_bus(
+    settings: RiskSettings, md: Bus, clock: Any, bus_factory: Callable[[str], Any]
+) -> None:
+    async with risk_service(settings, clock):
+        await report_positions(md, clock, [stock("AAPL", "100")])
+        await report_quotes(md, clock, QUOTES)
+        await risk_update(md, "U1")
+        execution: Bus = await bus_factory("execution")
+        reply = await execution.request(
+            RISK_WHATIF, ComputeRiskWhatIf(account="U1", legs=(spx_put(),)), RiskWhatIf, timeout=5
+        )
+        assert reply.order.spx_delta == pytest.approx(10.0)  # -0.1 × -1 × 100
+        assert reply.post_trade.spx_delta == pytest.approx(reply.pre_trade.spx_delta + 10.0)
+        with pytest.raises(DomainError, match="no positions reported"):
+            await execution.request(
+                RISK_WHATIF, ComputeRiskWhatIf(account="NOBODY", legs=(spx_put("NOBODY"),)), RiskWhatIf
+            )

@@ -33,16 +33,19 @@ from deltadesk.risk.domain.assessment import (
     latest_quotes,
 )
 from deltadesk.risk.domain.matrix import DEFAULT_MATRIX, TOTAL, RiskMatrix
+from deltadesk.risk.domain.whatif import what_if
 from deltadesk.risk.settings import RiskSettings
 from deltadesk.risk.sources import open_beta_chain
 from deltadesk.shared.broker import SPX
 from deltadesk.shared.bus import Bus, Rejected
 from deltadesk.shared.clock import Clock
+from deltadesk.shared.commands import ComputeRiskWhatIf
 from deltadesk.shared.errors import DomainError
 from deltadesk.shared.events import BalancesReported, PositionsReported, QuotesReported, RiskUpdated
 from deltadesk.shared.messages import Event
 from deltadesk.shared.portfolio import ActiveBreach, Beta, RiskStatus
 from deltadesk.shared.service import ServiceSpec
+from deltadesk.shared.simulation import RiskWhatIf
 from deltadesk.shared.subjects import (
     MD_BALANCES,
     MD_POSITIONS,
@@ -51,6 +54,7 @@ from deltadesk.shared.subjects import (
     RISK_LIMIT_BREACHED,
     RISK_LIMIT_CLEARED,
     RISK_UPDATED,
+    RISK_WHATIF,
     Subject,
     check_token,
 )
@@ -89,6 +93,7 @@ class RiskService:
         Subscribing first loses nothing; an older hydrated value never replaces a newer one."""
         for subject, handler in ROUTES:
             await self.bus.subscribe(subject, partial(handler, self))
+        await self.bus.serve(RISK_WHATIF, self.on_whatif)
         for subject, handler in ROUTES:
             for event in await self.bus.latest_matching(subject):
                 try:
@@ -120,6 +125,23 @@ class RiskService:
             return
         latest[account] = event
         self.mark_dirty(account)
+
+    async def on_whatif(self, request: ComputeRiskWhatIf) -> RiskWhatIf:
+        """Post-trade Greeks of a proposed order on the account's current portfolio."""
+        view = self.views().get(request.account)
+        if view is None or request.account == TOTAL:
+            raise DomainError(f"account {request.account}: no positions reported yet, no what-if possible")
+        if any(leg.account != request.account for leg in request.legs):
+            raise DomainError(f"every leg of a what-if must belong to account {request.account}")
+        betas = self.weigher.get_many(beta_keys((*view.positions, *request.legs)))
+        return what_if(
+            view,
+            request.legs,
+            betas=betas,
+            matrix=self.matrix,
+            now=self.clock.now(),
+            spx_max_age_s=self.settings.risk_spx_max_age_s,
+        )
 
     def mark_dirty(self, *accounts: str) -> None:
         self._dirty.update(accounts or self.positions.keys())

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from deltadesk.shared.events import LimitBreached, LimitCleared
 from deltadesk.shared.portfolio import ActiveBreach, PortfolioGreeks
+from deltadesk.shared.simulation import LimitCheck
 
 MAX_PORTFOLIO_DELTA = "max_portfolio_delta"
 MIN_GAMMA = "min_gamma"
@@ -166,3 +167,21 @@ def transition_breaches(
             )
         )
     return BreachTransition(tuple(active), tuple(breached), tuple(cleared))
+
+
+def evaluate_limits(greeks: PortfolioGreeks, limits: Limits) -> tuple[LimitCheck, ...]:
+    """Every configured limit against the Greeks, breached or not (what a simulation shows)."""
+    checks = []
+    for limit, threshold in _thresholds(limits).items():
+        actual = _value(limit, greeks)
+        breached = _is_breached(limit, actual, threshold)
+        checks.append(
+            LimitCheck(
+                limit=limit,
+                threshold=threshold,
+                actual=actual,
+                breached=breached,
+                description=_describe(limit, actual, threshold, breached=breached),
+            )
+        )
+    return tuple(checks)
