@@ -7,7 +7,6 @@ retried with backoff) never holds up another account's data.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Awaitable
@@ -16,6 +15,7 @@ from uuid import uuid4
 
 from deltadesk.brokers.accounts import BrokerAccount, open_accounts
 from deltadesk.market_data.domain.feed import FeedStatus, backoff_s, next_status, quote_symbols
+from deltadesk.market_data.order_builder import OrderBuilderDesk
 from deltadesk.market_data.settings import MarketDataSettings
 from deltadesk.shared.bus import Bus
 from deltadesk.shared.clock import Clock
@@ -23,12 +23,23 @@ from deltadesk.shared.errors import DeskError
 from deltadesk.shared.events import (
     BalancesReported,
     BrokerStatusChanged,
+    FillReceived,
     PositionsReported,
     QuotesReported,
 )
 from deltadesk.shared.positions import Position
 from deltadesk.shared.service import ServiceSpec
-from deltadesk.shared.subjects import MARKET_DATA, MD_BALANCES, MD_BROKER_STATUS, MD_POSITIONS, MD_QUOTES
+from deltadesk.shared.subjects import (
+    EXEC_FILL,
+    MARKET_DATA,
+    MD_BALANCES,
+    MD_BROKER_STATUS,
+    MD_CHAIN_GET,
+    MD_EXPIRIES_LIST,
+    MD_LEGS_QUOTE,
+    MD_POSITIONS,
+    MD_QUOTES,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -46,11 +57,15 @@ class AccountFeed:
         self.status = FeedStatus()
         self.positions: tuple[Position, ...] = ()
         self.failures = 0
+        self.refresh = asyncio.Event()  # set by a fill: poll positions now, not at the next interval
 
     async def run(self, stop: asyncio.Event) -> None:
         next_positions = next_quotes = time.monotonic()
         while not stop.is_set():
             now = time.monotonic()
+            if self.refresh.is_set():
+                self.refresh.clear()
+                next_positions = next_quotes = now
             try:
                 if now >= next_positions:
                     await self.poll_positions()
@@ -71,8 +86,7 @@ class AccountFeed:
             if self.failures:
                 wait = backoff_s(self.failures, self.settings.md_max_backoff_s)
                 next_positions = next_quotes = time.monotonic() + wait
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), max(wait, 0.0))
+            await _first_of(stop, self.refresh, timeout=max(wait, 0.0))
 
     async def poll_positions(self) -> None:
         positions = await self._call(self.broker.positions(self.account))
@@ -153,6 +167,16 @@ class AccountFeed:
         self.status = status
 
 
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until any of the events is set, or the timeout passes."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "broker did not answer in time"
@@ -163,11 +187,21 @@ def _reason(exc: BaseException) -> str:
 
 async def run(settings: MarketDataSettings, stop: asyncio.Event, *, clock: Clock | None = None) -> None:
     bus = await Bus.connect(settings.require_nats_url(), MARKET_DATA, clock=clock)
-    feeds = [
-        AccountFeed(target, bus, settings, bus.clock)
-        for target in open_accounts(settings, bus, timeout=settings.md_request_timeout_s)
-    ]
+    targets = open_accounts(settings, bus, timeout=settings.md_request_timeout_s)
+    feeds = [AccountFeed(target, bus, settings, bus.clock) for target in targets]
+    desk = OrderBuilderDesk({t.account: t for t in targets}, timeout_s=settings.md_request_timeout_s)
+    by_account = {feed.account: feed for feed in feeds}
+
+    async def on_fill(fill: FillReceived) -> None:
+        feed = by_account.get(fill.account)
+        if feed is not None:
+            feed.refresh.set()
+
     try:
+        await bus.serve(MD_LEGS_QUOTE, desk.quote_legs, queue=MARKET_DATA)
+        await bus.serve(MD_EXPIRIES_LIST, desk.expiries, queue=MARKET_DATA)
+        await bus.serve(MD_CHAIN_GET, desk.chain, queue=MARKET_DATA)
+        await bus.subscribe(EXEC_FILL, on_fill)
         async with asyncio.TaskGroup() as tg:
             for feed in feeds:
                 tg.create_task(feed.run(stop), name=f"feed:{feed.account}")
