@@ -7,10 +7,12 @@ its owner only). A deployment points each service at its own key file instead.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -76,3 +78,20 @@ def prepare(settings: DeskSettings, stack: ExitStack) -> Prepared:
     """`deltadesk up`: make sure the approval key pair exists under the data folder."""
     ensure_keypair(settings.approval_keys)
     return Prepared()
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("keys", help="the approval signing key pair")
+    actions = parser.add_subparsers(dest="keys_action", required=True)
+    init = actions.add_parser("init", help="create the key pair once (kept if it exists)")
+    init.add_argument(
+        "--dir", type=Path, default=None, help="folder (default: DELTADESK_APPROVAL_KEY_DIR or data/keys)"
+    )
+    init.set_defaults(func=cmd_keys_init)
+
+
+def cmd_keys_init(args: argparse.Namespace) -> int:
+    directory = args.dir or DeskSettings().approval_keys
+    private, public = ensure_keypair(directory)
+    print(f"private key (gateway only): {private}\npublic key (execution, paper venue): {public}")  # noqa: T201
+    return 0
