@@ -7,20 +7,26 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from deltadesk.paper_venue.domain.account import (
     Account,
     Holding,
     Settlement,
+    Trade,
+    apply_trade,
     balances,
     mark_positions,
+    mark_price,
     net_liquidation,
     settle_expired,
 )
 from deltadesk.paper_venue.domain.contracts import Contract, future, future_option, listed_option, share
+from deltadesk.paper_venue.domain.demo import demo_market_config
 from deltadesk.paper_venue.domain.expiries import expiry_instant
 from deltadesk.paper_venue.domain.margin import MarginRates, margin_requirement
-from deltadesk.paper_venue.domain.market import MarketState
+from deltadesk.paper_venue.domain.market import MarketState, open_market
 from deltadesk.shared.instruments import InstrumentType, Right
 
 EXPIRY = date(2026, 12, 18)
@@ -177,3 +183,93 @@ def test_a_future_settles_its_pnl_against_spx_at_expiry(market: MarketState) -> 
     # Short from 6,000, settled at 5,900: +100 × 50 = 5,000.
     assert settled.cash == Decimal(105000)
     assert events[0].settlement_price == Decimal("5900.00")
+
+
+# ── booking executions ──────────────────────────────────────────────────────────────────────────
+def trade(contract: Contract, quantity: int, price: str, commission: str = "0") -> Trade:
+    return Trade(contract, Decimal(quantity), Decimal(price), Decimal(commission))
+
+
+def test_buying_an_option_pays_its_premium_and_the_commission() -> None:
+    after = apply_trade(account(), trade(SPX_PUT, 2, "12.50", "2.50"))
+    assert after.cash == Decimal("100000") - Decimal("2500") - Decimal("2.50")
+    assert after.holdings == (Holding(SPX_PUT, Decimal(2), Decimal("12.50")),)
+
+
+def test_selling_to_open_receives_the_premium_as_a_short_at_its_price() -> None:
+    after = apply_trade(account(), trade(AAPL_CALL, -3, "4.10", "1.95"))
+    assert after.cash == Decimal("100000") + Decimal("1230") - Decimal("1.95")
+    assert after.holdings == (Holding(AAPL_CALL, Decimal(-3), Decimal("4.10")),)
+
+
+def test_adding_to_a_position_averages_its_cost() -> None:
+    start = account(Holding(SPX_PUT, Decimal(-2), Decimal("10.00")))
+    after = apply_trade(start, trade(SPX_PUT, -1, "13.00"))
+    assert after.holdings == (Holding(SPX_PUT, Decimal(-3), Decimal(11)),)
+    thirds = apply_trade(after, trade(SPX_PUT, -3, "12.00"))
+    assert thirds.holdings[0].average_cost == Decimal("11.5")
+    odd = apply_trade(start, trade(SPX_PUT, -1, "10.01"))
+    assert odd.holdings[0].average_cost == Decimal("10.003333")  # kept to a millionth
+
+
+def test_reducing_keeps_the_average_cost_and_closing_removes_the_holding() -> None:
+    start = account(
+        Holding(share("AAPL"), Decimal(200), Decimal("220")), Holding(SPX_PUT, Decimal(-2), Decimal(10))
+    )
+    reduced = apply_trade(start, trade(SPX_PUT, 1, "4.00", "1.25"))
+    assert reduced.holdings[1] == Holding(SPX_PUT, Decimal(-1), Decimal(10))
+    assert reduced.cash == Decimal("100000") - Decimal("400") - Decimal("1.25")
+    closed = apply_trade(reduced, trade(SPX_PUT, 1, "3.00", "1.25"))
+    assert [h.contract.symbol for h in closed.holdings] == ["AAPL"]
+    assert closed.cash == reduced.cash - Decimal("300") - Decimal("1.25")
+
+
+def test_a_trade_through_zero_opens_the_other_side_at_its_price() -> None:
+    start = account(Holding(share("AAPL"), Decimal(100), Decimal("220")))
+    after = apply_trade(start, trade(share("AAPL"), -150, "230", "1"))
+    assert after.holdings[0].quantity == -50
+    assert after.holdings[0].average_cost == Decimal("230")
+    assert after.cash == Decimal("100000") + Decimal("34500") - 1
+
+
+def test_a_future_moves_no_cash_to_open_and_realises_its_pnl_on_closing(market: MarketState) -> None:
+    es_future = es(market)
+    opened = apply_trade(account(), trade(es_future, 2, "6000.00", "4.50"))
+    assert opened.cash == Decimal("100000") - Decimal("4.50")
+    half = apply_trade(opened, trade(es_future, -1, "6010.00", "2.25"))
+    assert half.cash == opened.cash + Decimal("500") - Decimal("2.25")  # 10 points × 50 × 1
+    assert half.holdings[0].average_cost == Decimal("6000.00")
+    short = apply_trade(
+        account(Holding(es_future, Decimal(-1), Decimal(6000))), trade(es_future, 1, "5990", "0")
+    )
+    assert short.cash == Decimal("100000") + Decimal("500")
+    assert short.holdings == ()
+
+
+def test_a_trade_without_quantity_is_refused() -> None:
+    with pytest.raises(ValueError, match="needs a quantity"):
+        apply_trade(account(), trade(SPX_PUT, 0, "1"))
+
+
+@given(
+    quantity=st.integers(min_value=-50, max_value=50).filter(bool),
+    cents=st.integers(min_value=1, max_value=99_999),
+)
+def test_a_round_trip_at_one_price_without_commission_changes_nothing(quantity: int, cents: int) -> None:
+    price = str(Decimal(cents) / 100)
+    for contract in (SPX_PUT, AAPL_CALL, share("AAPL")):
+        start = account(Holding(share("KO"), Decimal(5), Decimal("70")))
+        there = apply_trade(start, trade(contract, quantity, price))
+        back = apply_trade(there, trade(contract, -quantity, price))
+        assert back == start
+
+
+@given(quantity=st.integers(min_value=-20, max_value=20).filter(bool))
+def test_a_fill_at_the_mark_without_commission_leaves_net_liquidation_unchanged(quantity: int) -> None:
+    start_at = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+    market = open_market(demo_market_config(start_at), start_at)
+    start = account(Holding(share("AAPL"), Decimal(100), Decimal("200")))
+    before = net_liquidation(start, mark_positions(start, market))
+    for contract in (SPX_PUT, AAPL_CALL, share("AAPL"), es(market)):
+        after = apply_trade(start, trade(contract, quantity, str(mark_price(market, contract))))
+        assert net_liquidation(after, mark_positions(after, market)) == before

@@ -1,4 +1,5 @@
-"""The paper venue's settings: the simulated market's seed, pace and start, and the paper account."""
+"""The paper venue's settings: the simulated market's seed, pace and start, the paper account, and how
+the venue fills and charges orders."""
 
 from __future__ import annotations
 
@@ -44,6 +45,52 @@ class PaperVenueSettings(DeskSettings):
     paper_start: AwareDatetime | None = Field(
         default=None,
         description="Simulated start time, ISO 8601 with a timezone (2026-11-24T15:00:00Z). Unset: now.",
+    )
+
+    paper_fill_latency_s: float = Field(
+        default=0.5,
+        ge=0,
+        le=60,
+        description="Wall-clock seconds from accepting a paper order to its first possible fill. 0: a "
+        "marketable order fills as it arrives; above 0 it fills on the first market tick after the latency.",
+    )
+    paper_option_commission: Decimal = Field(
+        default=Decimal("0.65"),
+        ge=0,
+        description="Paper commission per equity, ETF or index option contract, USD.",
+    )
+    paper_option_commission_min: Decimal = Field(
+        default=Decimal("1.00"), ge=0, description="Least paper commission of an option execution, USD."
+    )
+    paper_index_option_fee: Decimal = Field(
+        default=Decimal("0.60"),
+        ge=0,
+        description="Exchange fee per index option contract (SPX, SPXW), on top of the option commission, "
+        "USD.",
+    )
+    paper_es_commission: Decimal = Field(
+        default=Decimal("2.25"),
+        ge=0,
+        description="Paper commission per /ES futures or futures-option contract, all in, USD.",
+    )
+    paper_mes_commission: Decimal = Field(
+        default=Decimal("0.62"),
+        ge=0,
+        description="Paper commission per /MES futures or futures-option contract, all in, USD.",
+    )
+    paper_share_commission: Decimal = Field(
+        default=Decimal("0.005"), ge=0, description="Paper commission per share, USD."
+    )
+    paper_share_commission_min: Decimal = Field(
+        default=Decimal("1.00"),
+        ge=0,
+        description="Least paper commission of a share execution, USD (never above 1% of its value).",
+    )
+    paper_max_contracts_per_leg: int = Field(
+        default=1_000, gt=0, description="Most option or futures contracts the paper venue takes in one leg."
+    )
+    paper_max_shares_per_leg: int = Field(
+        default=100_000, gt=0, description="Most shares the paper venue takes in one leg."
     )
 
     def start_or(self, now: datetime) -> datetime:

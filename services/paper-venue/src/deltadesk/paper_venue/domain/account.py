@@ -1,8 +1,15 @@
-"""A paper account: cash and holdings at average cost, marked to the simulated market.
+"""A paper account: cash and holdings at average cost, marked to the simulated market, and the
+booking of executions into it.
 
 Net liquidation = cash + the market value of shares and options (a short is negative) + the open
 P&L of futures (a future costs nothing to open; its P&L is settled in cash only at expiry here,
 rather than daily as a real broker's variation margin would).
+
+An execution (`Trade`) changes the account once: shares and options move cash by price × quantity ×
+multiplier (a purchase pays, a sale receives the premium); a future moves no cash to open, and
+realises its P&L against the average cost on the part it closes; the commission is always paid. The
+holding's average cost is the quantity-weighted price while a position grows, unchanged while it
+shrinks, and the new price when a trade takes it through zero; a position that reaches zero is removed.
 """
 
 from __future__ import annotations
@@ -14,13 +21,14 @@ from decimal import Decimal
 from deltadesk.paper_venue.domain.contracts import Contract
 from deltadesk.paper_venue.domain.margin import MarginRates, margin_requirement
 from deltadesk.paper_venue.domain.market import MarketState
-from deltadesk.paper_venue.domain.prices import to_cents
+from deltadesk.paper_venue.domain.prices import plain, to_cents
 from deltadesk.paper_venue.domain.valuation import Valuation, has_expired, settlement_price, value
 from deltadesk.shared.balances import Balances
 from deltadesk.shared.instruments import InstrumentType
 from deltadesk.shared.positions import Greeks, Position
 
 ZERO = Decimal(0)
+AVERAGE_COST_STEP = Decimal("0.000001")  # average costs are kept to a millionth of a price unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +54,55 @@ class Settlement:
     quantity: Decimal
     settlement_price: Decimal
     cash: Decimal  # what the account received (negative: paid)
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One leg's execution, to be booked into an account."""
+
+    contract: Contract
+    quantity: Decimal  # signed: bought > 0, sold < 0
+    price: Decimal  # per unit
+    commission: Decimal  # paid, ≥ 0
+
+
+def apply_trade(account: Account, trade: Trade) -> Account:
+    """The account after one execution (see the module docstring for the rules)."""
+    if trade.quantity == 0:
+        raise ValueError(f"a trade of {trade.contract.symbol} needs a quantity")
+    contract, quantity, price = trade.contract, trade.quantity, trade.price
+    holdings = list(account.holdings)
+    index = next((i for i, h in enumerate(holdings) if h.contract.symbol == contract.symbol), None)
+    held = holdings[index] if index is not None else None
+    old_quantity = held.quantity if held is not None else ZERO
+    old_cost = held.average_cost if held is not None else ZERO
+    new_quantity = old_quantity + quantity
+    reducing = old_quantity * quantity < 0
+
+    cash = account.cash - trade.commission
+    if contract.instrument is InstrumentType.FUT:
+        if reducing:
+            closed = min(abs(quantity), abs(old_quantity)) * (1 if old_quantity > 0 else -1)
+            cash += (price - old_cost) * closed * contract.multiplier
+    else:
+        cash -= quantity * price * contract.multiplier
+
+    if new_quantity == 0:
+        average = ZERO
+    elif not reducing:
+        average = (old_quantity * old_cost + quantity * price) / new_quantity
+        average = plain(average.quantize(AVERAGE_COST_STEP))
+    elif abs(quantity) < abs(old_quantity):
+        average = old_cost
+    else:
+        average = price
+    if index is None:
+        holdings.append(Holding(contract, new_quantity, average))
+    elif new_quantity == 0:
+        del holdings[index]
+    else:
+        holdings[index] = Holding(holdings[index].contract, new_quantity, average)
+    return replace(account, cash=cash, holdings=tuple(holdings))
 
 
 def mark_price(state: MarketState, contract: Contract) -> Decimal:

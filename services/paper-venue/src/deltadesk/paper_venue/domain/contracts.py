@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from deltadesk.shared import orders
 from deltadesk.shared.instruments import InstrumentType, Right
 
 OPTION_MULTIPLIER = Decimal(100)
@@ -48,6 +49,28 @@ class Contract:
     def priced_by(self) -> str:
         """The market symbol whose price drives this contract: `SPX`, `AAPL`, `/ESZ6`."""
         return self.underlying_contract or self.underlying
+
+
+def describe(contract: Contract) -> orders.Contract:
+    """The contract as the desk names it: the venue's symbol doubles as its broker id, and a listed
+    option's OCC root (`SPX`, `SPXW`, `AAPL`) is its trading class."""
+    return orders.Contract(
+        symbol=contract.symbol,
+        underlying=contract.underlying,
+        instrument=contract.instrument,
+        multiplier=contract.multiplier,
+        expiry=contract.expiry,
+        strike=contract.strike,
+        right=contract.right,
+        trading_class=occ_root(contract.symbol) if contract.instrument is InstrumentType.OPT else None,
+        underlying_contract=contract.underlying_contract,
+        broker_id=contract.symbol,
+    )
+
+
+def occ_root(symbol: str) -> str:
+    """The root of an OCC symbol: its first six characters without the padding."""
+    return symbol[:6].rstrip()
 
 
 def share(symbol: str, instrument: InstrumentType = InstrumentType.STK) -> Contract:

@@ -32,6 +32,15 @@ def expiry_instant(expiry: date) -> datetime:
     return datetime.combine(expiry, EXPIRY_CLOSE, tzinfo=NEW_YORK)
 
 
+def session_close(moment: datetime) -> datetime:
+    """The 16:00 New York close of the session a moment belongs to: today's when it is a trading day
+    and the close is still ahead, else the next trading day's (where a DAY order entered then works)."""
+    day = moment.astimezone(NEW_YORK).date()
+    while not is_trading_day(day) or expiry_instant(day) <= moment:
+        day += timedelta(days=1)
+    return expiry_instant(day)
+
+
 def is_trading_day(day: date) -> bool:
     return day.weekday() < SATURDAY and day not in exchange_holidays(day.year)
 

@@ -34,3 +34,10 @@ def ceil_to_tick(value: Decimal, tick: Decimal) -> Decimal:
 
 def round_to_tick(value: Decimal, tick: Decimal) -> Decimal:
     return (value / tick).to_integral_value(rounding=ROUND_HALF_EVEN) * tick
+
+
+def plain(value: Decimal) -> Decimal:
+    """A number without trailing zeros and never in exponent form: 6000, 232.5, 0.65."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from deltadesk.paper_venue.domain.contracts import Contract
+from deltadesk.paper_venue.domain.contracts import Contract, describe
 from deltadesk.paper_venue.domain.market import MarketState, contract_for, spot
 from deltadesk.paper_venue.domain.prices import (
     CENT,
@@ -20,9 +20,11 @@ from deltadesk.paper_venue.domain.prices import (
     round_to_tick,
     to_decimal,
 )
-from deltadesk.paper_venue.domain.valuation import option_value
+from deltadesk.paper_venue.domain.valuation import value
 from deltadesk.shared.broker import SPX, VIX
 from deltadesk.shared.instruments import InstrumentType
+from deltadesk.shared.orders import ContractQuote
+from deltadesk.shared.positions import Greeks
 from deltadesk.shared.quotes import Quote
 
 FUTURES_TICK = Decimal("0.25")
@@ -44,14 +46,42 @@ def quote(state: MarketState, symbol: str, as_of: datetime) -> Quote | None:
     contract = contract_for(state.config, symbol)
     if contract is None:
         return None
+    return quote_contract(state, contract, as_of)
+
+
+def quote_contract(
+    state: MarketState, contract: Contract, as_of: datetime, price: float | None = None
+) -> Quote:
+    """The top of book of a contract of this market around its model price (`price`, when the caller
+    has already valued it)."""
+    mid = to_decimal(value(state, contract).price if price is None else price)
     if contract.instrument.is_share:
-        mid = to_decimal(spot(state, symbol))
-        return _two_sided(symbol, mid, CENT, mid * SHARE_HALF_SPREAD, as_of)
+        return _two_sided(contract.symbol, mid, CENT, mid * SHARE_HALF_SPREAD, as_of)
     if contract.instrument is InstrumentType.FUT:
-        mid = to_decimal(spot(state, symbol))
-        return _two_sided(symbol, mid, FUTURES_TICK, Decimal(0), as_of)  # one tick wide, as /ES trades
-    mid = to_decimal(option_value(state, contract).price)
-    return _two_sided(symbol, mid, option_tick(contract, mid), mid * OPTION_HALF_SPREAD, as_of)
+        return _two_sided(contract.symbol, mid, FUTURES_TICK, Decimal(0), as_of)  # one tick wide, as /ES
+    return _two_sided(contract.symbol, mid, option_tick(contract, mid), mid * OPTION_HALF_SPREAD, as_of)
+
+
+def contract_quote(state: MarketState, contract: Contract, as_of: datetime) -> ContractQuote:
+    """A contract's market with, for an option, its per-unit Greeks, IV and underlying price."""
+    valuation = value(state, contract)
+    top = quote_contract(state, contract, as_of, valuation.price)
+    option = contract.instrument.is_option
+    greeks = (
+        Greeks(delta=valuation.delta, gamma=valuation.gamma, theta=valuation.theta, vega=valuation.vega)
+        if option
+        else None
+    )
+    return ContractQuote(
+        contract=describe(contract),
+        bid=top.bid,
+        ask=top.ask,
+        last=top.last,
+        greeks=greeks,
+        iv=valuation.iv,
+        underlying_price=valuation.underlying_price,
+        as_of=as_of,
+    )
 
 
 def option_tick(contract: Contract, price: Decimal) -> Decimal:
