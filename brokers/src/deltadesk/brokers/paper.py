@@ -44,7 +44,9 @@ from deltadesk.shared.commands import (
 from deltadesk.shared.errors import (
     BrokerRejected,
     BrokerUnavailable,
+    BusClosed,
     DeskError,
+    NoResponder,
     OrderStateUnknown,
     PeerUnavailable,
     RemoteError,
@@ -183,9 +185,9 @@ class PaperBroker:
             reply = await self._bus.request(VENUE_ORDER_PLACE, request, OrderPlaced, timeout=self._timeout)
         except (BrokerUnavailable, OrderStateUnknown):
             raise
+        except (NoResponder, BusClosed) as exc:
+            raise BrokerUnavailable(f"paper venue: {exc}; the order was not received") from exc
         except PeerUnavailable as exc:
-            if isinstance(exc.__cause__, nats.errors.NoRespondersError):
-                raise BrokerUnavailable(f"paper venue: {exc}; the order was not received") from exc
             raise OrderStateUnknown(
                 f"paper venue: {exc}; order {client_id} may have been placed: find it by its client order id"
             ) from exc

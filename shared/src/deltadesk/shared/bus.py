@@ -28,9 +28,11 @@ from pydantic import ValidationError
 
 from deltadesk.shared.clock import Clock, SystemClock
 from deltadesk.shared.errors import (
+    BusClosed,
     DeskError,
     DomainError,
-    PeerUnavailable,
+    NoAnswer,
+    NoResponder,
     UnauthorizedPublisher,
     error_from_code,
 )
@@ -336,9 +338,11 @@ class Bus:
                 headers=self._headers(message),
             )
         except nats.errors.NoRespondersError as exc:
-            raise PeerUnavailable(f"nobody answers {subject.pattern}") from exc
+            raise NoResponder(f"nobody answers {subject.pattern}") from exc
         except (TimeoutError, nats.errors.TimeoutError) as exc:
-            raise PeerUnavailable(f"no answer on {subject.pattern} within {timeout:g} s") from exc
+            raise NoAnswer(f"no answer on {subject.pattern} within {timeout:g} s") from exc
+        except (nats.errors.ConnectionClosedError, nats.errors.ConnectionDrainingError) as exc:
+            raise BusClosed(f"the bus connection is closed; {subject.pattern} was not sent") from exc
         if msg.headers and msg.headers.get(HEADER_ERROR):
             error = ErrorReply.model_validate_json(msg.data)
             raise error_from_code(error.code, error.reason)

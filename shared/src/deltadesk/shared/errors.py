@@ -10,6 +10,9 @@
      │    ├── BrokerRejected      the broker answered and said no; the reason is the broker's
      │    └── OrderStateUnknown   the request may or may not have reached the broker
      ├── PeerUnavailable          nobody answered a request on the bus in time
+     │    ├── NoResponder         nobody listens: the request reached no one
+     │    ├── NoAnswer            sent, but no answer in time: it may have been handled
+     │    └── BusClosed           this process's connection is closed: not sent
      └── RemoteError              a request/reply peer answered with an error (code and reason kept)
 
 Adapters map their library's errors into this tree in one place, with ``raise … from exc``.
@@ -78,6 +81,18 @@ class PeerUnavailable(DeskError):
     """Nobody answered a request on the bus: no responder, or no answer within the timeout."""
 
     code = "peer_unavailable"
+
+
+class NoResponder(PeerUnavailable):
+    """Nobody listens on the subject: the request reached no one (safe to say it was not handled)."""
+
+
+class NoAnswer(PeerUnavailable):
+    """The request went out but no answer came in time: it may or may not have been handled."""
+
+
+class BusClosed(PeerUnavailable):
+    """This process's bus connection is closed: the request was not sent."""
 
 
 ERRORS_BY_CODE: dict[str, type[DeskError]] = {
