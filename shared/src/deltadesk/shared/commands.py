@@ -6,7 +6,7 @@ venue's own protocol is in `deltadesk.shared.paper`; it reuses the reply shapes 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
@@ -215,6 +215,9 @@ class JournalEntry(Message):
 
 
 class JournalPage(Message):
+    """`limit` is the number of entries returned: lower than asked when the page had to be cut to fit
+    one bus message, so paging by offset + limit misses nothing."""
+
     entries: tuple[JournalEntry, ...]
     total: int
     offset: int
@@ -284,4 +287,4 @@ class SnapshotSeries(Message):
 class SeedHistory(Message):
     account: str
     days: int = Field(ge=1, le=730)
-    until: datetime | None = None
+    until: AwareDatetime | None = None

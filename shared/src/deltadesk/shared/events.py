@@ -148,7 +148,9 @@ class OrderStateChanged(Event):
 class FillReceived(Event):
     """A fill with everything the journal keeps: prices per leg, the order's context and the market.
 
-    `fill_id` is unique per broker order: a redelivered fill is the same fill.
+    `fill_id` is unique per broker order: a redelivered fill is the same fill. `legs` holds what this
+    fill executed per leg (quantity 0 and no price for a leg it did not reach), so `quantity` in whole
+    combos may be 0 for a fill of a single leg of a combo.
     `net_debit_credit` is Σ price × signed quantity × multiplier: positive paid, negative received.
     """
 
