@@ -53,7 +53,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("nats", "httpx", "httpcore", "uvicorn.access", "asyncio"):
+    for noisy in ("nats", "httpx", "httpx2", "httpcore", "uvicorn.access", "asyncio", "tastytrade"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     # yfinance warns on every failed cookie fetch; the beta chain already logs the failure once.
     for chatty in ("yfinance", "peewee"):

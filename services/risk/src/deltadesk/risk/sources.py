@@ -36,6 +36,7 @@ async def open_beta_chain(
                 secret.get_secret_value(),
                 refresh.get_secret_value(),
                 sandbox=settings.tastytrade_sandbox,
+                api_url=settings.tastytrade_api_url,
                 timeout_s=settings.beta_timeout_s,
             )
             chain.append(await stack.enter_async_context(tasty))

@@ -1,8 +1,9 @@
-"""Betas from Tastytrade's market metrics (GET /market-metrics) through the tastytrade SDK.
+"""Betas from Tastytrade's market metrics, read through the Tastytrade broker adapter's own call
+(`deltadesk.brokers.tastytrade.metrics.market_metrics`, the one `TastytradeBroker.market_metrics`
+makes) on the adapter's OAuth session: one place knows Tastytrade's session, endpoints and errors.
 
-Enabled only when a provider secret and refresh token are configured (OAuth; see the SDK's
-Session). Tastytrade does not document its beta's benchmark or window; its SPX beta is 1.0, so it
-reads as a beta against the S&P 500.
+Enabled only when a provider secret and refresh token are configured. Tastytrade does not document
+its beta's benchmark or window; its SPX beta is 1.0, so it reads as a beta against the S&P 500.
 """
 
 from __future__ import annotations
@@ -11,31 +12,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
-import httpx2
-from pydantic import ValidationError
-from tastytrade import Session
-from tastytrade.metrics import MarketMetricInfo, get_market_metrics
-from tastytrade.utils import TastytradeError
-
+from deltadesk.brokers.tastytrade.metrics import MarketMetrics, market_metrics
+from deltadesk.brokers.tastytrade.session import TastytradeSession
 from deltadesk.risk.betas import BetaSourceFailed
 from deltadesk.risk.domain.beta import accept_beta
+from deltadesk.shared.errors import BrokerError
 from deltadesk.shared.portfolio import Beta, BetaSource
 
 METHOD = "Tastytrade market metrics"
 
 
-def metrics_betas(metrics: Iterable[MarketMetricInfo]) -> dict[str, Beta]:
+def metrics_betas(metrics: Iterable[MarketMetrics]) -> dict[str, Beta]:
     """The beta of each metric that has a usable one, keyed by its symbol."""
     found = {}
     for info in metrics:
-        beta = accept_beta(info.beta, BetaSource.TASTYTRADE, METHOD, as_of=info.beta_updated_at)
+        beta = accept_beta(info.beta, BetaSource.TASTYTRADE, METHOD, as_of=info.beta_as_of)
         if beta is not None:
             found[info.symbol.upper()] = beta
     return found
 
 
 class TastytradeBetas:
-    """`client_kwargs` go to the SDK's httpx2 client (tests pass a MockTransport)."""
+    """`api_url` points at another Tastytrade API (a local fake); `client_kwargs` go to the SDK's
+    httpx2 client (tests pass a MockTransport)."""
 
     source = BetaSource.TASTYTRADE
 
@@ -45,12 +44,21 @@ class TastytradeBetas:
         refresh_token: str,
         *,
         sandbox: bool = False,
+        api_url: str | None = None,
         timeout_s: float = 10.0,
         **client_kwargs: Any,
     ) -> None:
-        self._session = Session(
-            provider_secret, refresh_token, is_test=sandbox, timeout=timeout_s, **client_kwargs
-        )
+        try:
+            self._session = TastytradeSession(
+                provider_secret,
+                refresh_token,
+                sandbox=sandbox,
+                api_url=api_url,
+                timeout_s=timeout_s,
+                **client_kwargs,
+            )
+        except BrokerError as exc:
+            raise BetaSourceFailed(str(exc)) from exc
 
     async def __aenter__(self) -> TastytradeBetas:
         await self._session.__aenter__()
@@ -65,12 +73,8 @@ class TastytradeBetas:
         if not keys:
             return {}
         try:
-            metrics = await get_market_metrics(self._session, list(keys))
-        except TastytradeError as exc:
-            raise BetaSourceFailed(f"tastytrade: {exc}") from exc
-        except httpx2.HTTPError as exc:
-            raise BetaSourceFailed(f"tastytrade unreachable: {exc!r}") from exc
-        except (ValidationError, KeyError, TypeError) as exc:
-            raise BetaSourceFailed(f"tastytrade answered market metrics we cannot read: {exc}") from exc
+            metrics = await market_metrics(self._session, keys)
+        except BrokerError as exc:  # unavailable, refused credentials, an unreadable answer
+            raise BetaSourceFailed(str(exc)) from exc
         found = metrics_betas(metrics)
         return {key: found[key] for key in keys if key in found}
