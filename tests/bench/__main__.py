@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.bench import journal, risk, up
+from tests.bench import ibkr, journal, risk, up
 
 
 def main() -> int:
@@ -33,6 +33,7 @@ def main() -> int:
         "risk_recompute_ms_by_positions": risk.recompute_times,
         "quote_to_greeks_on_bus": lambda: asyncio.run(risk.quote_to_greeks()),
         "up_to_first_greeks": up.up_to_first_greeks,
+        "ibkr_positions_to_greeks": ibkr.bench_ibkr,
         "journal": journal.bench_journal,
     }
     for name, bench in sections.items():

@@ -208,6 +208,10 @@ class PaperBroker:
             ) from exc
         return reply.broker_order_id
 
+    def confirmations(self, client_order_id: str) -> tuple[str, ...]:
+        """This broker asks no questions when an order is placed."""
+        return ()
+
     async def status(self, account: str, broker_order_id: str) -> BrokerOrderStatus:
         request = GetPaperOrderStatus(account=account, broker_order_id=broker_order_id)
         reply = await self._ask(VENUE_ORDER_GET, request, OrderStatusReply)

@@ -78,6 +78,11 @@ class Broker(Protocol):
         """Transmit an approved order as one (combo) order; returns the broker's order id."""
         ...
 
+    def confirmations(self, client_order_id: str) -> tuple[str, ...]:
+        """The broker's warnings `place` confirmed for this order, word for word (IBKR's reply
+        messages); () where a broker asks none. Kept so they are recorded, never hidden."""
+        ...
+
     async def status(self, account: str, broker_order_id: str) -> BrokerOrderStatus: ...
 
     async def find_order(self, account: str, client_order_id: str) -> BrokerOrderStatus | None:

@@ -143,6 +143,7 @@ class OrderStateChanged(Event):
     legs: tuple[LegFill, ...] = ()
     code: str | None = None
     reason: str | None = None
+    confirmations: tuple[str, ...] = ()  # the broker's warnings confirmed when placing, word for word
 
 
 class FillReceived(Event):

@@ -318,6 +318,10 @@ class TastytradeBroker:
         except Exception as exc:
             raise placement_error(exc, client_order_id) from exc
 
+    def confirmations(self, client_order_id: str) -> tuple[str, ...]:
+        """This broker asks no questions when an order is placed."""
+        return ()
+
     async def status(self, account: str, broker_order_id: str) -> BrokerOrderStatus:
         acct = await self._account(account)
         with mapped(f"status of order {broker_order_id}"):
