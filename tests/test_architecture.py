@@ -29,9 +29,9 @@ def test_domain_modules_do_no_io_and_read_no_clock(path: Path) -> None:
             assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             assert node.func.attr not in {"now", "utcnow", "today"}, f"{path.name} reads the clock"
-            assert not (
-                node.func.attr in {"uuid4", "random"} and isinstance(node.func.value, ast.Name)
-            ), f"{path.name} makes its own ids or randomness"
+            assert not (node.func.attr in {"uuid4", "random"} and isinstance(node.func.value, ast.Name)), (
+                f"{path.name} makes its own ids or randomness"
+            )
 
 
 SERVICE_FILES = sorted(ROOT.glob("services/*/src/deltadesk/*/**/*.py"))
