@@ -9,10 +9,12 @@ from typing import Any
 
 import httpx
 
+from deltadesk.gateway.testing import log_in_sync
 from deltadesk.shared.embedded import free_port
 from deltadesk.shared.testing import DeskProcess
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
+PASSWORD = "bench-password"
 
 
 def up_to_first_greeks(runs: int = 3) -> dict[str, Any]:
@@ -20,14 +22,20 @@ def up_to_first_greeks(runs: int = 3) -> dict[str, Any]:
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="dd-bench-") as data:
             started = time.perf_counter()
+            client = httpx.Client(trust_env=False)
             desk = DeskProcess(
-                Path(data), free_port(), DELTADESK_CONFIG_DIR=str(CONFIG), DELTADESK_BETA_SOURCES="config"
+                Path(data),
+                free_port(),
+                DELTADESK_CONFIG_DIR=str(CONFIG),
+                DELTADESK_BETA_SOURCES="config",
+                DELTADESK_UI_PASSWORD=PASSWORD,
             )
             try:
                 url = desk.wait_for_url()
                 to_url.append(time.perf_counter() - started)
+                log_in_sync(client, PASSWORD, url)
                 while True:
-                    response = httpx.get(f"{url}/api/portfolio", params={"account": "PAPER"})
+                    response = client.get(f"{url}/api/portfolio", params={"account": "PAPER"})
                     if response.status_code == 200 and response.json().get("status") == "ok":
                         to_greeks.append(time.perf_counter() - started)
                         break
@@ -35,6 +43,7 @@ def up_to_first_greeks(runs: int = 3) -> dict[str, Any]:
                         raise RuntimeError("no Greeks within 60 s of `deltadesk up`")
                     time.sleep(0.05)
             finally:
+                client.close()
                 desk.interrupt()
     return {
         "runs": runs,

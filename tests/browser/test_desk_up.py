@@ -16,6 +16,7 @@ from deltadesk.shared.testing import DeskProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 CONFIG = Path(__file__).resolve().parents[2] / "config"
+PASSWORD = "desk-up-test-password"
 NUMBER = re.compile(r"^[+-−]?\d[\d,]*\.\d$")
 
 
@@ -37,6 +38,7 @@ def desk_url(tmp_path: Path) -> Iterator[str]:
         DELTADESK_PAPER_TIME_SCALE="120",
         DELTADESK_PAPER_TICK_S="0.25",
         DELTADESK_MD_QUOTES_INTERVAL_S="0.25",
+        DELTADESK_UI_PASSWORD=PASSWORD,
     )
     try:
         yield desk.wait_for_url()
@@ -49,6 +51,8 @@ async def test_the_page_shows_a_live_spx_delta_positions_and_the_beta_badge(
     desk_url: str, page: Any, artifacts: Path
 ) -> None:
     await page.goto(desk_url)
+    await page.get_by_test_id("login-password").fill(PASSWORD)
+    await page.get_by_test_id("login-submit").click()
     headline = page.get_by_test_id("spx-delta")
     await page.wait_for_function(
         "() => /\\d/.test(document.querySelector('[data-testid=spx-delta]').textContent)", timeout=30_000

@@ -13,9 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from deltadesk.gateway.service import run as run_gateway
 from deltadesk.gateway.settings import GatewaySettings
+from deltadesk.gateway.testing import log_in
 from deltadesk.market_data.service import run as run_market_data
 from deltadesk.market_data.settings import MarketDataSettings
 from deltadesk.paper_venue.service import run as run_venue
@@ -30,6 +32,7 @@ from deltadesk.shared.testing import eventually
 
 pytestmark = pytest.mark.integration
 CONFIG = Path(__file__).resolve().parents[2] / "config"
+PASSWORD = "pipeline-test-password"
 
 
 async def sse_events(client: httpx.AsyncClient, url: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
@@ -57,7 +60,9 @@ async def desk(nats_url: str, tmp_path: Path) -> AsyncIterator[str]:
             MarketDataSettings(**common, md_quotes_interval_s=0.2, md_positions_interval_s=0.4), stop
         ),
         lambda: run_risk(RiskSettings(**common, beta_sources=("config",)), stop),
-        lambda: run_gateway(GatewaySettings(**common, gateway_port=port), stop),
+        lambda: run_gateway(
+            GatewaySettings(**common, gateway_port=port, ui_password=SecretStr(PASSWORD)), stop
+        ),
     ]
     tasks = [asyncio.create_task(r()) for r in runners]
     try:
@@ -76,6 +81,7 @@ async def risk_events(base: str, account: str, count: int) -> list[dict[str, Any
     found: list[dict[str, Any]] = []
     async with httpx.AsyncClient() as client:
         await eventually(lambda: _healthy(client, base), what="gateway health")
+        await log_in(client, PASSWORD, base)
         async for kind, data in sse_events(client, f"{base}/api/stream"):
             if kind == "risk" and data.get("account") == account and data.get("status") == "ok":
                 found.append(data)
@@ -104,6 +110,7 @@ async def test_paper_positions_become_a_live_spx_delta_in_the_browser_stream(des
     assert {"SPX", "SPY", "AAPL", "NVDA", "KO", "/ES", "/MES"} <= symbols
     assert len({e["greeks"]["spx_delta"] for e in events}) > 1, "the number moves with the market"
     async with httpx.AsyncClient() as client:
+        await log_in(client, PASSWORD, desk)
         portfolio = (await client.get(f"{desk}/api/portfolio", params={"account": "total"})).json()
     assert portfolio["accounts"] == ["PAPER"]
 

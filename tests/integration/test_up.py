@@ -9,11 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deltadesk.gateway.testing import log_in_sync
 from deltadesk.shared.embedded import free_port
 from deltadesk.shared.testing import DeskProcess as Desk
 
 pytestmark = pytest.mark.integration
 CONFIG = Path(__file__).resolve().parents[2] / "config"
+PASSWORD = "up-test-password"
 
 
 @pytest.fixture
@@ -25,6 +27,7 @@ def desk(tmp_path: Path) -> Iterator[tuple[Desk, int]]:
         DELTADESK_PAPER_SEED="3",
         DELTADESK_BETA_SOURCES="config",
         DELTADESK_CONFIG_DIR=str(CONFIG),
+        DELTADESK_UI_PASSWORD=PASSWORD,
     )
     yield process, port
     process.stop()
@@ -36,15 +39,18 @@ def test_up_prints_the_url_serves_risk_and_stops_cleanly_on_ctrl_c(desk: tuple[D
     assert url == f"http://127.0.0.1:{port}"
     nats_port = process.nats_port()
 
+    client = httpx.Client(base_url=url, trust_env=False)
+    log_in_sync(client, PASSWORD)
     deadline = time.monotonic() + 30
     portfolio: dict[str, object] = {}
     while time.monotonic() < deadline:
-        response = httpx.get(f"{url}/api/portfolio", params={"account": "PAPER"})
+        response = client.get("/api/portfolio", params={"account": "PAPER"})
         if response.status_code == 200 and response.json()["status"] == "ok":
             portfolio = response.json()
             break
         time.sleep(0.2)
     assert portfolio, "no risk for the paper account within 30 s"
+    client.close()
 
     code, stderr = process.interrupt()
     assert code == 0, stderr[-3000:]

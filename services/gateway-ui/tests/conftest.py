@@ -11,21 +11,45 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import tempfile
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from pydantic import SecretStr
 
+from deltadesk.gateway.domain.throttle import LoginThrottle
+from deltadesk.gateway.gatekeeper import Access
+from deltadesk.gateway.password import PasswordCheck
 from deltadesk.gateway.service import page_url, run
+from deltadesk.gateway.sessions import SessionStore
 from deltadesk.gateway.settings import GatewaySettings
+from deltadesk.gateway.testing import log_in, log_in_sync
+from deltadesk.shared.clock import Clock
+from deltadesk.shared.commands import OrderView
 from deltadesk.shared.embedded import free_port
 from deltadesk.shared.events import BrokerState, BrokerStatusChanged, RiskUpdated
-from deltadesk.shared.instruments import InstrumentType
+from deltadesk.shared.instruments import InstrumentType, Right
+from deltadesk.shared.orders import (
+    Action,
+    Contract,
+    LegSpec,
+    Order,
+    OrderLeg,
+    OrderRequest,
+    OrderState,
+    OrderType,
+    WhatIf,
+    order_hash,
+)
 from deltadesk.shared.portfolio import (
     ActiveBreach,
     Beta,
@@ -35,6 +59,8 @@ from deltadesk.shared.portfolio import (
     UnderlyingRisk,
     WeightedPosition,
 )
+from deltadesk.shared.signing import ensure_keypair
+from deltadesk.shared.simulation import LimitCheck, RiskWhatIf, Simulation
 from deltadesk.shared.testing import eventually
 
 NOW = datetime(2026, 3, 18, 14, 30, 0, tzinfo=UTC)
@@ -254,35 +280,243 @@ def book() -> type[Book]:
     return Book
 
 
+# ── orders as execution would hold them ─────────────────────────────────────────────────────────
+IC_EXPIRY = date(2026, 4, 17)
+MULTIPLIERS = {"/ES": Decimal(50), "/MES": Decimal(5)}
+
+
+def iron_condor_request(
+    account: str = "PAPER", quantity: int = 1, limit: str = "-8.60", expiry: date = IC_EXPIRY
+) -> OrderRequest:
+    """Buy the 5500 put, sell the 5600 put and the 6400 call, buy the 6500 call: a credit of 8.60."""
+    legs = tuple(
+        LegSpec(
+            action=action,
+            instrument=InstrumentType.OPT,
+            underlying="SPX",
+            quantity=quantity,
+            expiry=expiry,
+            strike=Decimal(strike),
+            right=right,
+            trading_class="SPXW",
+        )
+        for action, strike, right in (
+            (Action.BUY, 5500, Right.PUT),
+            (Action.SELL, 5600, Right.PUT),
+            (Action.SELL, 6400, Right.CALL),
+            (Action.BUY, 6500, Right.CALL),
+        )
+    )
+    return OrderRequest(
+        account=account,
+        legs=legs,
+        order_type=OrderType.LIMIT,
+        limit_price=Decimal(limit),
+        rationale="theta: sell the 16-delta wings",
+    )
+
+
+def resolve_leg(spec: LegSpec) -> Contract:
+    """A contract as a broker would resolve the leg (futures without expiry: the front month)."""
+    if spec.instrument.is_option:
+        assert spec.expiry is not None
+        assert spec.strike is not None
+        assert spec.right is not None
+        root = spec.trading_class or spec.underlying
+        strike = format(spec.strike.normalize(), "f")
+        return Contract(
+            symbol=f"{root} {spec.expiry:%y%m%d}{spec.right.value}{strike}",
+            underlying=spec.underlying,
+            instrument=spec.instrument,
+            multiplier=MULTIPLIERS.get(spec.underlying, Decimal(100)),
+            expiry=spec.expiry,
+            strike=spec.strike,
+            right=spec.right,
+            trading_class=root,
+            broker_id=f"conid-{root}-{strike}{spec.right.value}",
+        )
+    if spec.instrument is InstrumentType.FUT:
+        return Contract(
+            symbol=f"{spec.underlying}M6",
+            underlying=spec.underlying,
+            instrument=spec.instrument,
+            multiplier=MULTIPLIERS.get(spec.underlying, Decimal(50)),
+            expiry=spec.expiry or date(2026, 6, 19),
+        )
+    return Contract(
+        symbol=spec.underlying, underlying=spec.underlying, instrument=spec.instrument, multiplier=Decimal(1)
+    )
+
+
+def resolve_order(
+    request: OrderRequest, *, broker: str = "paper", order_id: UUID | None = None, now: datetime = NOW
+) -> Order:
+    return Order(
+        order_id=order_id or uuid4(),
+        account=request.account,
+        broker=broker,
+        legs=tuple(
+            OrderLeg(action=leg.action, quantity=leg.quantity, contract=resolve_leg(leg))
+            for leg in request.legs
+        ),
+        order_type=request.order_type,
+        limit_price=request.limit_price,
+        tif=request.tif,
+        rationale=request.rationale,
+        suggestion_id=request.suggestion_id,
+        created_at=now,
+    )
+
+
+PRE = PortfolioGreeks(spx_delta=65.9, gamma=-18.58, theta=210.0, vega=-1093.0)
+
+
+def simulate(
+    order: Order,
+    *,
+    now: datetime = NOW,
+    valid_s: float = 300.0,
+    post_delta: float = 61.2,
+    limit: float = 300.0,
+) -> Simulation:
+    """A simulation as execution stores it; `post_delta` above `limit` breaches max_portfolio_delta."""
+    post = PortfolioGreeks(spx_delta=post_delta, gamma=-19.1, theta=236.5, vega=-1180.0)
+    checks = (
+        LimitCheck(
+            limit="max_portfolio_delta",
+            threshold=limit,
+            actual=abs(post_delta),
+            breached=abs(post_delta) > limit,
+            description="largest |SPX-equivalent delta|",
+        ),
+        LimitCheck(limit="min_theta", threshold=0.0, actual=236.5, breached=False, description="theta floor"),
+    )
+    return Simulation(
+        simulation_id=uuid4(),
+        order_id=order.order_id,
+        order_hash=order_hash(order),
+        whatif=WhatIf(
+            initial_margin_before=Decimal("182400"),
+            initial_margin_change=Decimal("9140"),
+            initial_margin_after=Decimal("191540"),
+            commission=Decimal("2.64"),
+        ),
+        risk=RiskWhatIf(
+            account=order.account,
+            pre_trade=PRE,
+            post_trade=post,
+            order=PortfolioGreeks(spx_delta=post_delta - PRE.spx_delta, gamma=-0.52, theta=26.5, vega=-87.0),
+            checks=checks,
+            spx_price=SPX,
+            vix=16.42,
+            regime="normal",
+        ),
+        simulated_at=now,
+        expires_at=now + timedelta(seconds=valid_s),
+    )
+
+
+def order_view(
+    order: Order,
+    state: OrderState = OrderState.DRAFT,
+    simulation: Simulation | None = None,
+    *,
+    updated_at: datetime = NOW,
+    **fields: Any,
+) -> OrderView:
+    return OrderView(order=order, state=state, simulation=simulation, updated_at=updated_at, **fields)
+
+
+class Tickets:
+    """Orders, simulations and views as execution would hand them out (tests cannot import conftest)."""
+
+    now = NOW
+    expiry = IC_EXPIRY
+    iron_condor = staticmethod(iron_condor_request)
+    resolve_leg = staticmethod(resolve_leg)
+    resolve = staticmethod(resolve_order)
+    simulate = staticmethod(simulate)
+    view = staticmethod(order_view)
+
+
+@pytest.fixture
+def tickets() -> type[Tickets]:
+    return Tickets
+
+
+# ── logging in ──────────────────────────────────────────────────────────────────────────────────
+PASSWORD = "correct horse battery staple"
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # tests only: fast to verify
+_CHECK = PasswordCheck.from_password(PASSWORD, CHEAP_ARGON2)
+
+
+def make_access(clock: Clock, **fields: Any) -> Access:
+    """The login of an app under test: PASSWORD, checked with cheap argon2 parameters."""
+    settings: dict[str, Any] = {
+        "password": _CHECK,
+        "sessions": SessionStore(idle_s=3600, max_s=8 * 3600),
+        "throttle": LoginThrottle(),
+        "clock": clock,
+        "user": "trader",
+    }
+    settings.update(fields)
+    return Access(**settings)
+
+
+class Login:
+    password = PASSWORD
+    hasher = CHEAP_ARGON2
+    access = staticmethod(make_access)
+    log_in = staticmethod(log_in)
+    log_in_sync = staticmethod(log_in_sync)
+
+
+@pytest.fixture
+def login() -> type[Login]:
+    return Login
+
+
 # ── the gateway, running ────────────────────────────────────────────────────────────────────────
 @dataclass
 class Gateway:
     url: str
     stop: asyncio.Event
     task: asyncio.Task[None]
+    settings: GatewaySettings
 
     def client(self) -> httpx.AsyncClient:
+        """A client that has not logged in."""
         return httpx.AsyncClient(base_url=self.url, trust_env=False, timeout=10.0)
 
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[httpx.AsyncClient]:
+        """A client logged in with the gateway's password, sending its CSRF token."""
+        async with self.client() as client:
+            await log_in(client, PASSWORD)
+            yield client
 
-def settings_for(nats_url: str, port: int | None = None) -> GatewaySettings:
-    return GatewaySettings(
-        _env_file=None,
-        nats_url=nats_url,
-        gateway_port=port or free_port(),
-        gateway_keepalive_s=0.5,
+
+def settings_for(nats_url: str, port: int | None = None, **fields: Any) -> GatewaySettings:
+    values: dict[str, Any] = {
+        "nats_url": nats_url,
+        "gateway_port": port or free_port(),
+        "gateway_keepalive_s": 0.5,
         # Far beyond the tests' patience: stopping must not rely on uvicorn's timeout to end streams.
-        gateway_shutdown_timeout_s=120,
-    )
+        "gateway_shutdown_timeout_s": 120,
+        "ui_password": SecretStr(PASSWORD),
+        "data_dir": Path(tempfile.gettempdir()) / "dd-gateway-tests-unused",
+    }
+    values.update(fields)
+    return GatewaySettings(_env_file=None, **values)
 
 
 @contextlib.asynccontextmanager
-async def running_gateway(nats_url: str) -> AsyncIterator[Gateway]:
+async def running_gateway(nats_url: str, **fields: Any) -> AsyncIterator[Gateway]:
     """run() on a free port until the block ends; then stop must make it return (or the test fails)."""
-    settings = settings_for(nats_url)
+    settings = settings_for(nats_url, **fields)
     stop = asyncio.Event()
     task = asyncio.create_task(run(settings, stop), name="gateway-under-test")
-    gateway = Gateway(page_url(settings), stop, task)
+    gateway = Gateway(page_url(settings), stop, task, settings)
 
     async def healthy() -> bool | None:
         if task.done():
@@ -307,11 +541,20 @@ def gateway_settings() -> Callable[..., GatewaySettings]:
 
 
 @pytest.fixture
-def start_gateway(nats_url: str) -> Callable[[], contextlib.AbstractAsyncContextManager[Gateway]]:
-    return functools.partial(running_gateway, nats_url)
+def key_dir(tmp_path: Path) -> Path:
+    """A real approval key pair, as `deltadesk up` makes it."""
+    ensure_keypair(tmp_path / "keys")
+    return tmp_path / "keys"
 
 
 @pytest.fixture
-async def gateway(nats_url: str) -> AsyncIterator[Gateway]:
-    async with running_gateway(nats_url) as gateway:
+def start_gateway(
+    nats_url: str, key_dir: Path
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Gateway]]:
+    return functools.partial(running_gateway, nats_url, approval_key_dir=key_dir)
+
+
+@pytest.fixture
+async def gateway(nats_url: str, key_dir: Path) -> AsyncIterator[Gateway]:
+    async with running_gateway(nats_url, approval_key_dir=key_dir) as gateway:
         yield gateway

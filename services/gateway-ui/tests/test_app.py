@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html.parser import HTMLParser
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 
 from deltadesk.gateway.app import create_app
+from deltadesk.gateway.domain.blotter import entry_from_view
 from deltadesk.gateway.state import DeskState
-from deltadesk.shared.events import BrokerState
+from deltadesk.shared.events import BrokerState, TradingState, TradingStateChanged
+from deltadesk.shared.orders import OrderState
 
 
 @dataclass
@@ -65,8 +69,16 @@ class PageIds(HTMLParser):
         return text
 
 
-def _client(state: DeskState, now: datetime, **kw: Any) -> TestClient:
-    return TestClient(create_app(state, clock=FixedClock(now), **kw))
+@pytest.fixture
+def client_for(login: Any) -> Callable[..., TestClient]:
+    """A logged-in client of an app built around `state`, its clock fixed at `now`."""
+
+    def build(state: DeskState, now: datetime, **kw: Any) -> TestClient:
+        client = TestClient(create_app(state, access=login.access(FixedClock(now)), **kw))
+        login.log_in_sync(client, login.password)
+        return client
+
+    return build
 
 
 @pytest.fixture
@@ -77,9 +89,9 @@ def state(book: Any) -> DeskState:
 
 
 def test_page_shows_the_portfolio_spx_delta_and_greeks_without_javascript(
-    state: DeskState, book: Any
+    state: DeskState, book: Any, client_for: Any
 ) -> None:
-    page = _client(state, book.now).get("/")
+    page = client_for(state, book.now).get("/")
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
     ids = PageIds(page.text)
@@ -93,8 +105,10 @@ def test_page_shows_the_portfolio_spx_delta_and_greeks_without_javascript(
     assert ids.text["banner-halted"] == []
 
 
-def test_page_lists_every_position_and_flags_only_the_unavailable_beta(state: DeskState, book: Any) -> None:
-    ids = PageIds(_client(state, book.now).get("/").text)
+def test_page_lists_every_position_and_flags_only_the_unavailable_beta(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    ids = PageIds(client_for(state, book.now).get("/").text)
     rows = ids.attrs["position-row"]
     assert len(rows) == len(book.legs()) == 13
     [badge] = ids.text["beta-unavailable"]
@@ -105,12 +119,12 @@ def test_page_lists_every_position_and_flags_only_the_unavailable_beta(state: De
     assert spx_deltas[rows.index(next(r for r in rows if r["data-symbol"] == "/ESZ6"))] == "+50.2"
 
 
-def test_the_beta_method_is_the_beta_cells_tooltip(state: DeskState, book: Any) -> None:
-    html = _client(state, book.now).get("/").text
+def test_the_beta_method_is_the_beta_cells_tooltip(state: DeskState, book: Any, client_for: Any) -> None:
+    html = client_for(state, book.now).get("/").text
     assert 'title="regression of 1y daily returns against SPX"' in html
 
 
-def test_an_excluded_position_is_marked_with_its_reason_and_no_numbers(book: Any) -> None:
+def test_an_excluded_position_is_marked_with_its_reason_and_no_numbers(book: Any, client_for: Any) -> None:
     legs = [
         *book.legs(),
         book.Leg(
@@ -129,22 +143,24 @@ def test_an_excluded_position_is_marked_with_its_reason_and_no_numbers(book: Any
     ]
     state = DeskState()
     state.apply_risk(book.risk(legs=legs, warnings=("XYZ 2026-12-18 10 P excluded: no underlying price",)))
-    ids = PageIds(_client(state, book.now).get("/").text)
+    ids = PageIds(client_for(state, book.now).get("/").text)
     assert ids.one("excluded-badge") == "Excluded: no underlying price"
     assert ids.text["position-spx-delta"][-1] == "—"
     assert ids.text["warnings"] == ["XYZ 2026-12-18 10 P excluded: no underlying price"]
 
 
-def test_the_per_underlying_breakdown_is_risks_own(state: DeskState, book: Any) -> None:
-    ids = PageIds(_client(state, book.now).get("/").text)
+def test_the_per_underlying_breakdown_is_risks_own(state: DeskState, book: Any, client_for: Any) -> None:
+    ids = PageIds(client_for(state, book.now).get("/").text)
     underlyings = [a["data-underlying"] for a in ids.attrs["underlying-row"]]
     assert underlyings == ["SPX", "SPY", "AAPL", "NVDA", "KO", "/ES", "/MES"]
 
 
-def test_a_halted_update_shows_the_banner_with_its_reason_and_no_stale_number(book: Any) -> None:
+def test_a_halted_update_shows_the_banner_with_its_reason_and_no_stale_number(
+    book: Any, client_for: Any
+) -> None:
     state = DeskState()
     state.apply_risk(book.risk(halted="SPX quote missing from every feed"))
-    ids = PageIds(_client(state, book.now).get("/").text)
+    ids = PageIds(client_for(state, book.now).get("/").text)
     assert ids.one("spx-delta") == "—"
     assert "data-value" not in ids.attrs["spx-delta"][0]
     banner = ids.one("banner-halted")
@@ -154,27 +170,29 @@ def test_a_halted_update_shows_the_banner_with_its_reason_and_no_stale_number(bo
     assert (ids.one("gamma"), ids.one("theta"), ids.one("vega")) == ("—", "—", "—")
 
 
-def test_greeks_on_a_halted_update_are_never_shown_as_current(book: Any) -> None:
+def test_greeks_on_a_halted_update_are_never_shown_as_current(book: Any, client_for: Any) -> None:
     halted = book.risk(halted="SPX quote is 95 s old").model_copy(update={"greeks": book.risk().greeks})
     state = DeskState()
     state.apply_risk(halted)
-    client = _client(state, book.now)
+    client = client_for(state, book.now)
     assert PageIds(client.get("/").text).one("spx-delta") == "—"
     assert client.get("/api/portfolio").json()["greeks"] is None
 
 
-def test_an_update_older_than_the_threshold_is_shown_as_stale(state: DeskState, book: Any) -> None:
-    ids = PageIds(_client(state, book.now + timedelta(seconds=90), stale_after_s=30).get("/").text)
+def test_an_update_older_than_the_threshold_is_shown_as_stale(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    ids = PageIds(client_for(state, book.now + timedelta(seconds=90), stale_after_s=30).get("/").text)
     assert "90 s" in ids.one("banner-stale")
     assert ids.one("headline-note").startswith("STALE")
 
 
-def test_each_breach_and_each_down_broker_gets_a_banner(book: Any) -> None:
+def test_each_breach_and_each_down_broker_gets_a_banner(book: Any, client_for: Any) -> None:
     state = DeskState()
     state.apply_risk(book.risk(breaches=(book.breach(66.9),)))
     state.apply_status(book.status("PAPER", reason="paper venue does not answer"))
     state.apply_status(book.status("U222", state=BrokerState.UP))
-    ids = PageIds(_client(state, book.now).get("/").text)
+    ids = PageIds(client_for(state, book.now).get("/").text)
     breach = ids.one("banner-breach")
     assert "max_portfolio_delta" in breach
     assert "threshold 50.00" in breach
@@ -185,49 +203,61 @@ def test_each_breach_and_each_down_broker_gets_a_banner(book: Any) -> None:
     assert "paper venue does not answer" in down
 
 
-def test_the_account_selector_lists_total_then_each_account_seen(book: Any) -> None:
+def test_the_account_selector_lists_total_then_each_account_seen(book: Any, client_for: Any) -> None:
     state = DeskState()
     state.apply_risk(book.risk("total", accounts=("PAPER", "U222")))
     state.apply_status(book.status("5WX"))
-    html = _client(state, book.now).get("/", params={"account": "PAPER"}).text
-    options = re.findall(r'<option value="([^"]+)"( selected)?>', html)
+    html = client_for(state, book.now).get("/", params={"account": "PAPER"}).text
+    picker = re.search(r'<select id="account".*?</select>', html, re.S)
+    assert picker is not None
+    options = re.findall(r'<option value="([^"]+)"( selected)?>', picker.group(0))
     assert options == [("total", ""), ("5WX", ""), ("PAPER", " selected"), ("U222", "")]
 
 
-def test_an_account_without_risk_yet_renders_a_waiting_page(state: DeskState, book: Any) -> None:
-    page = _client(state, book.now).get("/", params={"account": "PAPER"})
+def test_an_account_without_risk_yet_renders_a_waiting_page(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    page = client_for(state, book.now).get("/", params={"account": "PAPER"})
     assert page.status_code == 200
     ids = PageIds(page.text)
     assert ids.one("spx-delta") == "—"
     assert "Waiting for risk to publish PAPER" in ids.one("headline-note")
 
 
-def test_the_page_embeds_its_state_for_the_script_without_letting_text_escape(book: Any) -> None:
+def test_the_page_embeds_its_state_for_the_script_without_letting_text_escape(
+    book: Any, client_for: Any
+) -> None:
     state = DeskState()
     hostile = "</script><script>alert(1)</script>"
     state.apply_risk(book.risk(warnings=(hostile,)))
-    html = _client(state, book.now).get("/").text
+    html = client_for(state, book.now).get("/").text
     assert hostile not in html
     embedded = re.search(r'<script type="application/json" id="desk-state">(.*?)</script>', html, re.S)
     assert embedded is not None
     assert json.loads(embedded.group(1))["risks"]["total"]["warnings"] == [hostile]
 
 
-def test_a_page_for_an_invalid_account_is_refused_with_a_reason(state: DeskState, book: Any) -> None:
-    answer = _client(state, book.now).get("/", params={"account": "a.b"})
+def test_a_page_for_an_invalid_account_is_refused_with_a_reason(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    answer = client_for(state, book.now).get("/", params={"account": "a.b"})
     assert answer.status_code == 422
     assert answer.json()["code"] == "invalid_account"
 
 
-def test_the_page_may_not_be_framed_nor_run_foreign_code(state: DeskState, book: Any) -> None:
-    headers = _client(state, book.now).get("/").headers
+def test_the_page_may_not_be_framed_nor_run_foreign_code(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    headers = client_for(state, book.now).get("/").headers
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert "script-src 'self'" in headers["content-security-policy"]
     assert headers["x-frame-options"] == "DENY"
 
 
-def test_static_modules_are_served_from_the_package_and_revalidated(state: DeskState, book: Any) -> None:
-    client = _client(state, book.now)
+def test_static_modules_are_served_from_the_package_and_revalidated(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    client = client_for(state, book.now)
     script = client.get("/static/js/main.js")
     assert script.status_code == 200
     assert "javascript" in script.headers["content-type"]
@@ -238,8 +268,8 @@ def test_static_modules_are_served_from_the_package_and_revalidated(state: DeskS
 
 
 # ── JSON API ────────────────────────────────────────────────────────────────────────────────────
-def test_portfolio_returns_risks_numbers_untouched(state: DeskState, book: Any) -> None:
-    answer = _client(state, book.now + timedelta(seconds=3)).get("/api/portfolio")
+def test_portfolio_returns_risks_numbers_untouched(state: DeskState, book: Any, client_for: Any) -> None:
+    answer = client_for(state, book.now + timedelta(seconds=3)).get("/api/portfolio")
     assert answer.status_code == 200
     body = answer.json()
     risk = state.risks["total"]
@@ -254,10 +284,10 @@ def test_portfolio_returns_risks_numbers_untouched(state: DeskState, book: Any) 
     assert body["accounts"] == ["PAPER"]
 
 
-def test_portfolio_of_a_halted_account_has_no_greeks_and_the_reason(book: Any) -> None:
+def test_portfolio_of_a_halted_account_has_no_greeks_and_the_reason(book: Any, client_for: Any) -> None:
     state = DeskState()
     state.apply_risk(book.risk("PAPER", halted="SPX price unavailable"))
-    body = _client(state, book.now).get("/api/portfolio", params={"account": "PAPER"}).json()
+    body = client_for(state, book.now).get("/api/portfolio", params={"account": "PAPER"}).json()
     assert (body["status"], body["greeks"], body["halt_reason"]) == ("halted", None, "SPX price unavailable")
 
 
@@ -272,18 +302,18 @@ def test_portfolio_of_a_halted_account_has_no_greeks_and_the_reason(book: Any) -
     ],
 )
 def test_portfolio_refusals_say_why(
-    state: DeskState, book: Any, account: str, status: int, code: str
+    state: DeskState, book: Any, account: str, status: int, code: str, client_for: Any
 ) -> None:
     state.apply_status(book.status("PAPER"))
-    answer = _client(state, book.now).get("/api/portfolio", params={"account": account})
+    answer = client_for(state, book.now).get("/api/portfolio", params={"account": account})
     assert answer.status_code == status
     body = answer.json()
     assert body["code"] == code
     assert body["reason"]
 
 
-def test_health_answers_ok_with_what_the_gateway_knows(state: DeskState, book: Any) -> None:
-    answer = _client(state, book.now).get("/api/health")
+def test_health_answers_ok_with_what_the_gateway_knows(state: DeskState, book: Any, client_for: Any) -> None:
+    answer = client_for(state, book.now).get("/api/health")
     assert answer.status_code == 200
     assert answer.json() == {
         "status": "ok",
@@ -294,14 +324,16 @@ def test_health_answers_ok_with_what_the_gateway_knows(state: DeskState, book: A
     }
 
 
-def test_an_unknown_path_is_a_json_404(state: DeskState, book: Any) -> None:
-    answer = _client(state, book.now).get("/api/nothing")
+def test_an_unknown_path_is_a_json_404(state: DeskState, book: Any, client_for: Any) -> None:
+    answer = client_for(state, book.now).get("/api/nothing")
     assert answer.status_code == 404
     assert answer.json()["code"] == "not_found"
 
 
-def test_openapi_documents_the_endpoints_with_their_models(state: DeskState, book: Any) -> None:
-    spec = _client(state, book.now).get("/openapi.json").json()
+def test_openapi_documents_the_endpoints_with_their_models(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    spec = client_for(state, book.now).get("/openapi.json").json()
     paths = spec["paths"]
     assert {"/api/portfolio", "/api/health", "/api/stream"} <= set(paths)
     assert "/" not in paths
@@ -317,3 +349,46 @@ def test_openapi_documents_the_endpoints_with_their_models(state: DeskState, boo
     health = paths["/api/health"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert health == {"$ref": "#/components/schemas/Health"}
     assert "text/event-stream" in paths["/api/stream"]["get"]["responses"]["200"]["content"]
+
+
+def test_a_halted_desk_says_so_in_the_top_bar_and_a_banner(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    halted = TradingStateChanged(
+        event_id=uuid4(), occurred_at=book.now, state=TradingState.HALTED, reason="FOMC", changed_by="trader"
+    )
+    state.apply_trading(halted)
+    ids = PageIds(client_for(state, book.now).get("/").text)
+    assert ids.one("trading-state-value") == "HALTED"
+    assert ids.one("kill-switch") == "Release kill switch"
+    [banner] = ids.attrs["banner-trading"]
+    assert "hidden" not in banner
+    assert ids.one("banner-trading-detail") == "FOMC"
+
+
+def test_without_a_trading_state_the_banner_stays_hidden(
+    state: DeskState, book: Any, client_for: Any
+) -> None:
+    ids = PageIds(client_for(state, book.now).get("/").text)
+    assert ids.one("trading-state-value") == "—"
+    assert "hidden" in ids.attrs["banner-trading"][0]
+
+
+def test_the_blotter_is_rendered_with_the_page_drafts_left_out(
+    state: DeskState, book: Any, tickets: Any, client_for: Any
+) -> None:
+    order = tickets.resolve(tickets.iron_condor())
+    draft = tickets.resolve(tickets.iron_condor(quantity=2))
+    state.apply_order(entry_from_view(tickets.view(order, OrderState.REJECTED, code="X", reason="no margin")))
+    state.apply_order(entry_from_view(tickets.view(draft, OrderState.DRAFT)))
+    page = client_for(state, book.now).get("/").text
+    ids = PageIds(page)
+    assert [row["data-order-id"] for row in ids.attrs["blotter-row"]] == [str(order.order_id)]
+    assert ids.text["blotter-state"] == ["REJECTED"]
+    assert ids.text["blotter-detail"] == ["no margin"]
+    embedded = re.search(r'<script type="application/json" id="desk-state">(.*?)</script>', page, re.S)
+    assert embedded is not None
+    assert {o["order_id"] for o in json.loads(embedded.group(1))["orders"]} == {
+        str(order.order_id),
+        str(draft.order_id),
+    }

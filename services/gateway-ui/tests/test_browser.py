@@ -5,6 +5,7 @@ Screenshots go to test-artifacts/ for a person to look at; the assertions are on
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,17 +31,26 @@ def by_id(page: Page, name: str) -> Any:
     return page.get_by_test_id(name)
 
 
-async def _open(page: Page, url: str) -> None:
+async def log_in(page: Page, url: str, password: str) -> None:
+    """Open `url`; the gateway sends an unknown browser to its login page first."""
     await page.goto(url)
+    await expect(page).to_have_url(re.compile(r"/login\?next="))
+    await by_id(page, "login-password").fill(password)
+    await by_id(page, "login-submit").click()
+    await expect(page).not_to_have_url(re.compile("/login"))
+
+
+async def _open(page: Page, url: str, password: str) -> None:
+    await log_in(page, url, password)
     await expect(by_id(page, "link-state")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
 
 
 async def test_the_page_follows_live_risk_updates(
-    page: Page, gateway: Any, bus_factory: Any, book: Any, artifacts: Path
+    page: Page, gateway: Any, bus_factory: Any, book: Any, artifacts: Path, login: Any
 ) -> None:
     risk_bus = await bus_factory(RISK)
     await risk_bus.publish(RISK_UPDATED, book.risk("total", occurred_at=_now()), account="total")
-    await _open(page, gateway.url)
+    await _open(page, gateway.url, login.password)
 
     delta = by_id(page, "spx-delta")
     await expect(delta).to_have_text("+65.9", timeout=WAIT_MS)
@@ -64,11 +74,11 @@ async def test_the_page_follows_live_risk_updates(
 
 
 async def test_halted_breach_and_broker_down_banners_come_and_go_live(
-    page: Page, gateway: Any, bus_factory: Any, book: Any, artifacts: Path
+    page: Page, gateway: Any, bus_factory: Any, book: Any, artifacts: Path, login: Any
 ) -> None:
     risk_bus, md_bus = await bus_factory(RISK), await bus_factory(MARKET_DATA)
     await risk_bus.publish(RISK_UPDATED, book.risk("total", occurred_at=_now()), account="total")
-    await _open(page, gateway.url)
+    await _open(page, gateway.url, login.password)
     await expect(by_id(page, "spx-delta")).to_have_text("+65.9", timeout=WAIT_MS)
     await expect(by_id(page, "banner-breach")).to_have_count(0)
 
@@ -109,12 +119,12 @@ async def test_halted_breach_and_broker_down_banners_come_and_go_live(
 
 
 async def test_an_old_update_is_flagged_stale_in_the_browser(
-    page: Page, gateway: Any, bus_factory: Any, book: Any, artifacts: Path
+    page: Page, gateway: Any, bus_factory: Any, book: Any, artifacts: Path, login: Any
 ) -> None:
     risk_bus = await bus_factory(RISK)
     old = book.risk("total", occurred_at=_now() - timedelta(minutes=3))
     await risk_bus.publish(RISK_UPDATED, old, account="total")
-    await _open(page, gateway.url)
+    await _open(page, gateway.url, login.password)
     await expect(by_id(page, "banner-stale")).to_contain_text("No risk update for total for 3 min")
     await expect(by_id(page, "headline")).to_have_class("headline stale")
     await expect(by_id(page, "headline-note")).to_contain_text("STALE")
@@ -124,7 +134,7 @@ async def test_an_old_update_is_flagged_stale_in_the_browser(
 
 
 async def test_switching_account_shows_that_accounts_risk(
-    page: Page, gateway: Any, bus_factory: Any, book: Any
+    page: Page, gateway: Any, bus_factory: Any, book: Any, login: Any
 ) -> None:
     risk_bus = await bus_factory(RISK)
     await risk_bus.publish(
@@ -133,7 +143,7 @@ async def test_switching_account_shows_that_accounts_risk(
     await risk_bus.publish(
         RISK_UPDATED, book.risk("PAPER", occurred_at=_now(), es_quantity=-1), account="PAPER"
     )
-    await _open(page, gateway.url)
+    await _open(page, gateway.url, login.password)
     select = by_id(page, "account-select")
     await expect(select.locator("option")).to_have_text(["total", "PAPER", "U222"])
     await select.select_option("PAPER")
@@ -146,12 +156,12 @@ async def test_switching_account_shows_that_accounts_risk(
 
 
 async def test_the_connection_banner_shows_when_the_stream_drops(
-    page: Page, start_gateway: Any, bus_factory: Any, book: Any, artifacts: Path
+    page: Page, start_gateway: Any, bus_factory: Any, book: Any, artifacts: Path, login: Any
 ) -> None:
     risk_bus = await bus_factory(RISK)
     await risk_bus.publish(RISK_UPDATED, book.risk("total", occurred_at=_now()), account="total")
     async with start_gateway() as gateway:
-        await _open(page, gateway.url)
+        await _open(page, gateway.url, login.password)
         await expect(by_id(page, "banner-connection")).to_be_hidden()
         gateway.stop.set()
         await expect(by_id(page, "banner-connection")).to_be_visible(timeout=WAIT_MS)

@@ -1,8 +1,9 @@
-"""One stream client's undelivered updates, conflated to the latest per kind and account.
+"""One stream client's undelivered updates, conflated to the latest per kind and subject of it.
 
 A slow browser must never block the bus handler nor grow memory without bound: `put` never waits,
-a newer update replaces an undelivered older one of the same kind for the same account (the page
-only ever shows the latest), and at most `capacity` keys wait; beyond that the oldest is dropped.
+a newer update replaces an undelivered older one of the same kind for the same account (or order;
+the trading state is one), since the page only ever shows the latest, and at most `capacity` keys
+wait; beyond that the oldest is dropped.
 """
 
 from __future__ import annotations
@@ -11,9 +12,19 @@ import asyncio
 from collections import OrderedDict
 from typing import TypeAlias
 
-from deltadesk.shared.events import BrokerStatusChanged, RiskUpdated
+from deltadesk.gateway.domain.blotter import OrderEntry
+from deltadesk.shared.events import BrokerStatusChanged, RiskUpdated, TradingStateChanged
 
-Update: TypeAlias = RiskUpdated | BrokerStatusChanged
+Update: TypeAlias = RiskUpdated | BrokerStatusChanged | OrderEntry | TradingStateChanged
+
+
+def update_key(update: Update) -> tuple[str, str]:
+    """What a newer update of the same key replaces: per account, per order, or the one trading state."""
+    if isinstance(update, OrderEntry):
+        return ("order", str(update.order_id))
+    if isinstance(update, TradingStateChanged):
+        return ("trading", "")
+    return (type(update).__name__, update.account)
 
 
 class MailboxClosed(Exception):
@@ -40,7 +51,7 @@ class Mailbox:
     def put(self, update: Update) -> None:
         if self._closed:
             return
-        key = (type(update).__name__, update.account)
+        key = update_key(update)
         if self._pending.pop(key, None) is not None:
             self.dropped += 1
         self._pending[key] = update

@@ -8,10 +8,12 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from deltadesk.gateway.assets import PACKAGE
-from deltadesk.gateway.context import AccountQuery, Gateway
+from deltadesk.gateway.context import AccountQuery, CurrentSession, Gateway
 from deltadesk.gateway.domain import figures
 from deltadesk.gateway.domain.accounts import TOTAL, parse_account
 from deltadesk.gateway.domain.dashboard import build_dashboard
+from deltadesk.gateway.domain.trade import trade_accounts
+from deltadesk.gateway.responses import TradingStatus
 
 router = APIRouter()
 
@@ -28,6 +30,7 @@ def _environment() -> Environment:
         signed=figures.signed,
         fixed=figures.fixed,
         money=figures.money,
+        net_price=figures.net_price,
         quantity=figures.quantity,
         clock_time=figures.clock_time,
         age=figures.age,
@@ -39,7 +42,9 @@ templates = Jinja2Templates(env=_environment())
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-async def dashboard(request: Request, gateway: Gateway, account: AccountQuery = TOTAL) -> HTMLResponse:
+async def dashboard(
+    request: Request, gateway: Gateway, session: CurrentSession, account: AccountQuery = TOTAL
+) -> HTMLResponse:
     state = gateway.state
     selected = parse_account(account)
     accounts = state.accounts()
@@ -53,12 +58,27 @@ async def dashboard(request: Request, gateway: Gateway, account: AccountQuery = 
         now=gateway.clock.now(),
         stale_after_s=gateway.stale_after_s,
     )
+    orders = state.orders()
+    trading = TradingStatus.from_event(state.trading)
     initial_state = {
         "risks": {a: r.model_dump(mode="json") for a, r in state.risks.items()},
         "statuses": {a: s.model_dump(mode="json") for a, s in state.statuses.items()},
+        "orders": [entry.model_dump(mode="json") for entry in reversed(orders)],
+        "trading": state.trading.model_dump(mode="json") if state.trading else None,
     }
     return templates.TemplateResponse(
         request,
         "dashboard.html",
-        {"view": view, "stale_after_s": gateway.stale_after_s, "initial_state": initial_state},
+        {
+            "view": view,
+            "stale_after_s": gateway.stale_after_s,
+            "initial_state": initial_state,
+            "csrf_token": session.csrf_token,
+            "user": session.user,
+            "orders": orders,
+            "trading": trading,
+            "trade_accounts": trade_accounts(state.brokers(), accounts),
+            "brokers": state.brokers(),
+            "order_path": gateway.orders is not None,
+        },
     )

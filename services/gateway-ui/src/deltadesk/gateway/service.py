@@ -1,9 +1,11 @@
-"""gateway: keeps the latest risk and broker status from the bus and serves them to the browser.
+"""gateway: the desk's web page and API, and the bus's bridge to the browser.
 
-`run` connects the bus, follows RISK_UPDATED and MD_BROKER_STATUS for every account (hydrated from
-KV, so a gateway that starts late shows the current state at once), and serves the FastAPI app with
-uvicorn inside the same event loop. On stop it ends every event stream first, so uvicorn's graceful
-shutdown has no open stream to wait for, then drains the bus.
+`run` refuses to start exposed without a password, loads the password check and the approval signing
+key, connects the bus, follows RISK_UPDATED, MD_BROKER_STATUS and EXEC_STATE (hydrated from KV, so a
+gateway that starts late shows the current state at once) and EXEC_ORDER (hydrated from execution's
+order list, retried until execution answers), and serves the FastAPI app with uvicorn inside the
+same event loop. On stop it ends every event stream first, so uvicorn's graceful shutdown has no
+open stream to wait for, then drains the bus.
 """
 
 from __future__ import annotations
@@ -13,27 +15,57 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
 import uvicorn
 
 from deltadesk.gateway.app import create_app
+from deltadesk.gateway.bridge import DeskLink
+from deltadesk.gateway.context import OrderPath
+from deltadesk.gateway.domain.blotter import entry_from_view
+from deltadesk.gateway.domain.throttle import LoginThrottle
 from deltadesk.gateway.errors import ServeFailed
+from deltadesk.gateway.gatekeeper import Access
+from deltadesk.gateway.password import check_exposure, load_password_check
+from deltadesk.gateway.sessions import SessionStore
 from deltadesk.gateway.settings import GatewaySettings
+from deltadesk.gateway.signer import ApprovalSigner
 from deltadesk.gateway.state import DeskState
 from deltadesk.shared.bus import Bus
+from deltadesk.shared.clock import Clock, SystemClock
+from deltadesk.shared.errors import DeskError
 from deltadesk.shared.messages import Event
 from deltadesk.shared.service import ServiceSpec
-from deltadesk.shared.subjects import GATEWAY, MD_BROKER_STATUS, RISK_UPDATED, Subject
+from deltadesk.shared.subjects import (
+    EXEC_ORDER,
+    EXEC_STATE,
+    GATEWAY,
+    MD_BROKER_STATUS,
+    RISK_UPDATED,
+    Delivery,
+    Subject,
+)
 
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 
 
-async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
+HYDRATE_BACKOFF_S = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+
+
+async def run(settings: GatewaySettings, stop: asyncio.Event, *, clock: Clock | None = None) -> None:
+    check_exposure(settings)
+    password = await asyncio.to_thread(load_password_check, settings)
+    clock = clock or SystemClock()
+    signer = ApprovalSigner.load(settings.approval_keys)
+    if not signer.ready:
+        logger.warning("approvals disabled", extra={"reason": signer.problem})
     bus = await Bus.connect(settings.require_nats_url(), GATEWAY)
     state = DeskState()
+    hydrating: asyncio.Task[None] | None = None
+    leaving = asyncio.Event()  # set when run() returns, whatever the reason
     try:
         for route in ROUTES:
             await follow(bus, state, route)
@@ -41,8 +73,30 @@ async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
             "gateway state hydrated",
             extra={"accounts_with_risk": len(state.risks), "broker_statuses": len(state.statuses)},
         )
+        link = DeskLink(
+            bus,
+            timeout_s=settings.gateway_request_timeout_s,
+            simulate_timeout_s=settings.gateway_simulate_timeout_s,
+        )
+        hydrating = asyncio.create_task(hydrate_orders(link, state, stop, leaving), name="gateway:blotter")
+        access = Access(
+            password=password,
+            sessions=SessionStore(
+                idle_s=settings.gateway_session_idle_s, max_s=settings.gateway_session_max_s
+            ),
+            throttle=LoginThrottle(),
+            clock=clock,
+            user=settings.ui_user,
+            cookie_secure=settings.gateway_cookie_secure,
+        )
         app = create_app(
-            state, stale_after_s=settings.gateway_stale_after_s, keepalive_s=settings.gateway_keepalive_s
+            state,
+            access=access,
+            orders_path=OrderPath(
+                link=link, signer=signer, approval_ttl=timedelta(seconds=settings.gateway_approval_ttl_s)
+            ),
+            stale_after_s=settings.gateway_stale_after_s,
+            keepalive_s=settings.gateway_keepalive_s,
         )
         server = LoopServer(
             uvicorn.Config(
@@ -58,20 +112,48 @@ async def run(settings: GatewaySettings, stop: asyncio.Event) -> None:
         )
         await serve_until(server, state, stop, page_url(settings))
     finally:
+        leaving.set()
+        if hydrating is not None:
+            hydrating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hydrating
         state.close()
         await bus.close()
 
 
 async def follow(bus: Bus, state: DeskState, route: Route[Any]) -> None:
     """Subscribe first, then read KV: a live message that overtakes the KV value is not lost, and
-    the older KV value cannot replace it (DeskState keeps the newer)."""
+    the older KV value cannot replace it (DeskState keeps the newer). A stream subject is followed
+    live with a core subscription; its history comes from its owner (hydrate_orders)."""
 
     async def handle(event: Event) -> None:
         route.apply(state, event)
 
     await bus.subscribe(route.subject, handle)
-    for event in await bus.latest_matching(route.subject):
-        route.apply(state, event)
+    if route.subject.delivery is Delivery.KV:
+        for event in await bus.latest_matching(route.subject):
+            route.apply(state, event)
+
+
+async def hydrate_orders(link: DeskLink, state: DeskState, *until: asyncio.Event) -> None:
+    """The blotter's orders from before the gateway started: asked of execution until it answers
+    (live order events are followed meanwhile, and the newer of the two wins), or until any of
+    `until` is set. The events, not only cancellation, end it: a cancel that lands while a bus
+    request is failing can surface as that request's error instead, and must not keep it retrying."""
+    attempt = 0
+    while not any(event.is_set() for event in until):
+        try:
+            reply = await link.orders()
+        except DeskError as exc:
+            delay = HYDRATE_BACKOFF_S[min(attempt, len(HYDRATE_BACKOFF_S) - 1)]
+            attempt += 1
+            logger.info("blotter not hydrated yet", extra={"reason": str(exc), "retry_s": delay})
+            await first_set(until, delay)
+            continue
+        for view in reply.orders:
+            state.apply_order(entry_from_view(view))
+        logger.info("blotter hydrated", extra={"orders": len(reply.orders)})
+        return
 
 
 async def serve_until(server: uvicorn.Server, state: DeskState, stop: asyncio.Event, url: str) -> None:
@@ -114,6 +196,16 @@ def page_url(settings: GatewaySettings) -> str:
     return f"http://{host}:{settings.gateway_port}"
 
 
+async def first_set(events: tuple[asyncio.Event, ...], timeout: float) -> None:
+    """Return when any of `events` is set, or after `timeout` seconds."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+
+
 @dataclass(frozen=True)
 class Route(Generic[E]):
     subject: Subject[E]
@@ -125,4 +217,6 @@ SERVICE = ServiceSpec(name="gateway", settings=GatewaySettings, run=run, url=pag
 ROUTES: tuple[Route[Any], ...] = (
     Route(RISK_UPDATED, DeskState.apply_risk),
     Route(MD_BROKER_STATUS, DeskState.apply_status),
+    Route(EXEC_STATE, DeskState.apply_trading),
+    Route(EXEC_ORDER, DeskState.apply_order_event),
 )

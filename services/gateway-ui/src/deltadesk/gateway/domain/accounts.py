@@ -25,6 +25,14 @@ def parse_account(token: str) -> str:
     return token
 
 
+def parse_account_field(token: str, field: str = "account") -> str:
+    """`parse_account` for a request field: the refusal's reason starts with the field's name."""
+    try:
+        return parse_account(token)
+    except InvalidAccount as exc:
+        raise InvalidAccount(f"{field}: {exc}") from exc
+
+
 def order_accounts(seen: Iterable[str]) -> tuple[str, ...]:
     """`total` first (it is the number a trader watches), then every other account once, sorted."""
     return (TOTAL, *sorted(set(seen) - {TOTAL}))

@@ -57,6 +57,16 @@ def money(value: float | Decimal | None, places: int = 0) -> str:
     return f"{sign}${abs(rounded):,.{places}f}"
 
 
+def net_price(value: Decimal | None) -> str:
+    """`8.60 cr`, `1.25 db`: a combo's signed price (+ debit, − credit) as a trader reads it."""
+    rounded = _rounded(value, 2)
+    if rounded is None:
+        return MISSING
+    if rounded == 0:
+        return "0.00"
+    return f"{abs(rounded):,.2f} {'cr' if rounded < 0 else 'db'}"
+
+
 def quantity(value: Decimal) -> str:
     """`-2`, `100`, `0.5`: a position size exactly as held, with no trailing zeros."""
     text = format(value.normalize(), "f")

@@ -79,3 +79,18 @@ export function signClass(value, places = 1) {
   if (text.startsWith("-")) return "neg";
   return "";
 }
+
+/** "8.60 cr", "1.25 db": a combo's signed price (+ debit, − credit); mirrors figures.net_price. */
+export function netPrice(value) {
+  const n = toNumber(value);
+  if (n === null) return MISSING;
+  const text = fixed(Math.abs(n), 2);
+  if (text === "0.00") return "0.00";
+  return `${text} ${n < 0 ? "cr" : "db"}`;
+}
+
+/** A quote's price with "–" (en dash) when there is none: the builder never blocks on a quote. */
+export function price(value, places = 2) {
+  const n = toNumber(value);
+  return n === null ? "–" : fixed(n, places);
+}

@@ -1,7 +1,9 @@
 // The page's model of the desk: the latest risk and broker status per account (as the gateway
-// streams them), the account on screen, and the state of the live link. Panels subscribe to it.
+// streams them), every order of the blotter, the trading state, the account on screen, and the
+// state of the live link. Panels subscribe to it.
 
 export const TOTAL = "total";
+export const FINAL = new Set(["FILLED", "REJECTED", "CANCELLED"]);
 
 function instant(iso) {
   const t = Date.parse(iso);
@@ -9,11 +11,14 @@ function instant(iso) {
 }
 
 export class DeskStore {
-  constructor({ account, staleAfterS, risks = {}, statuses = {} }) {
+  constructor({ account, staleAfterS, risks = {}, statuses = {}, orders = [], trading = null }) {
     this.account = account;
     this.staleAfterS = staleAfterS;
     this.risks = new Map(Object.entries(risks));
     this.statuses = new Map(Object.entries(statuses));
+    this.orders = new Map();
+    for (const entry of orders) this.orders.set(entry.order_id, entry);
+    this.trading = trading;
     this.link = "connecting";
     this.listeners = new Set();
     this.wasStale = this.isStale();
@@ -34,6 +39,38 @@ export class DeskStore {
 
   applyStatus(event) {
     if (this.keep(this.statuses, event)) this.emit({ kind: "status", account: event.account });
+  }
+
+  // An order's entry: the newer wins, and a final state is never replaced by another state.
+  applyOrder(entry) {
+    const held = this.orders.get(entry.order_id);
+    if (held) {
+      if (FINAL.has(held.state) && entry.state !== held.state) return;
+      if (instant(entry.updated_at) < instant(held.updated_at)) return;
+      if (!entry.simulation && held.simulation && (entry.simulation_id ?? held.simulation_id) === held.simulation_id) {
+        entry = { ...entry, simulation: held.simulation, simulation_id: held.simulation_id };
+      }
+    }
+    this.orders.set(entry.order_id, entry);
+    this.emit({ kind: "order", orderId: entry.order_id });
+  }
+
+  applyTrading(event) {
+    const held = this.trading;
+    if (held && (held.event_id === event.event_id || instant(event.occurred_at) < instant(held.occurred_at))) return;
+    this.trading = event;
+    this.emit({ kind: "trading" });
+  }
+
+  /** Orders newest first. */
+  orderList() {
+    return [...this.orders.values()].sort(
+      (a, b) => instant(b.order.created_at) - instant(a.order.created_at) || instant(b.updated_at) - instant(a.updated_at),
+    );
+  }
+
+  broker(account) {
+    return this.statuses.get(account)?.broker ?? null;
   }
 
   // The newer wins; an older or repeated event (a reconnect resends the current state) is ignored.
