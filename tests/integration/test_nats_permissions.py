@@ -74,3 +74,22 @@ def test_the_generated_configuration_is_valid() -> None:
         [nats_server_binary(), "-c", str(CONF), "-t"], env=env, capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+async def test_only_execution_writes_nonces_and_nobody_deletes_a_stream(secured_nats: str) -> None:
+    errors: list[str] = []
+    execution = await connect(secured_nats, "execution", errors)
+    kv = await execution.jetstream().create_key_value(bucket="dd-nonces", history=1)
+    await kv.create("nonce-1", b"used")
+
+    gateway = await connect(secured_nats, "gateway", errors)
+    with pytest.raises(nats.errors.Error):  # a permission violation: no answer comes back
+        await gateway.jetstream(timeout=1.0).delete_stream("KV_dd-nonces")
+    with pytest.raises(nats.errors.Error):
+        await (await gateway.jetstream(timeout=1.0).key_value("dd-nonces")).delete("nonce-1")
+    with pytest.raises(nats.errors.Error):
+        await execution.jetstream(timeout=1.0).purge_stream("KV_dd-nonces")
+    entry = await kv.get("nonce-1")
+    assert entry.value == b"used"
+    for nc in (execution, gateway):
+        await nc.close()

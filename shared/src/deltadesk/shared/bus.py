@@ -65,12 +65,12 @@ class Consumer:
     task: asyncio.Task[None]
     subscription: JetStreamContext.PullSubscription
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = 5.0) -> None:
+        # nats-py's flush can swallow a cancellation, so do not wait on the task unboundedly
         self.task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.task
-        with contextlib.suppress(nats.errors.Error):
-            await self.subscription.unsubscribe()
+        await asyncio.wait({self.task}, timeout=timeout)
+        with contextlib.suppress(nats.errors.Error, asyncio.TimeoutError):
+            await asyncio.wait_for(self.subscription.unsubscribe(), timeout)
 
 
 class Bus:

@@ -10,7 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from deltadesk.shared.subjects import ACTORS, CATALOG, DLQ, LATEST_BUCKET, STREAMS, Delivery, Subject
+from deltadesk.shared.subjects import (
+    ACTORS,
+    CATALOG,
+    DLQ,
+    LATEST_BUCKET,
+    PRIVATE_BUCKETS,
+    STREAMS,
+    Delivery,
+    Subject,
+)
 
 DOCS = Path("docs/subjects.md")
 NATS_CONF = Path("deploy/nats-server.conf")
@@ -101,6 +110,11 @@ def _type_of(prop: dict[str, Any]) -> str:
     return str(kind)
 
 
+# No service deletes or purges a stream (or a KV bucket, which is a stream): that would, for one,
+# make used approval nonces usable again.
+NEVER_ALLOWED = ("$JS.API.STREAM.DELETE.>", "$JS.API.STREAM.PURGE.>", "$JS.API.STREAM.MSG.DELETE.>")
+
+
 def render_nats_conf() -> str:
     """nats-server configuration for the compose stack: one user per actor, each allowed to publish
     only the subjects the catalog lists it for (plus its own dead letters, JetStream's API, and
@@ -126,12 +140,14 @@ def render_nats_conf() -> str:
             allowed.append(pattern)
             if subject.delivery is Delivery.KV:
                 allowed.append(f"$KV.{LATEST_BUCKET}.{pattern}")
+        allowed += [f"$KV.{bucket}.>" for bucket in PRIVATE_BUCKETS.get(actor, ())]
         allowed += [DLQ.render(service=actor), "$JS.API.>", "_INBOX.>"]
         variable = "DD_NATS_PASSWORD_" + actor.upper().replace("-", "_")
         quoted = ", ".join(f'"{a}"' for a in allowed)
+        denied = ", ".join(f'"{d}"' for d in NEVER_ALLOWED)
         lines += [
             f'    {{ user: "{actor}", password: ${variable},',
-            f"      permissions: {{ publish: {{ allow: [{quoted}] }},",
+            f"      permissions: {{ publish: {{ allow: [{quoted}], deny: [{denied}] }},",
             '                     subscribe: { allow: [">"] }, allow_responses: true } }',
         ]
     lines += ["  ]", "}"]

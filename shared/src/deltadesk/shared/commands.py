@@ -155,6 +155,7 @@ class OrderView(Message):
     legs: tuple[LegFill, ...] = ()
     code: str | None = None
     reason: str | None = None
+    confirmations: tuple[str, ...] = ()  # the broker's warnings confirmed when placing, word for word
     updated_at: AwareDatetime
 
 

@@ -103,6 +103,11 @@ LATEST_BUCKET = "dd-latest"  # KV: latest state, keyed by the rendered subject
 ORDERS_BUCKET = "dd-orders"  # KV: execution's order records (the order, its simulation, its state)
 NONCES_BUCKET = "dd-nonces"  # KV: approval nonces, created once; a second create fails
 VENUE_BUCKET = "dd-venue"  # KV: the paper venue's accounts and orders, so a restart keeps them
+# Buckets only their owner may write (or delete from): a used approval nonce must stay used.
+PRIVATE_BUCKETS: dict[str, tuple[str, ...]] = {
+    EXECUTION: (ORDERS_BUCKET, NONCES_BUCKET),
+    PAPER_VENUE: (VENUE_BUCKET,),
+}
 _TOKEN_FORBIDDEN = frozenset(".*> \t\r\n")
 _TOKEN_RE = re.compile(r"\{(\w+)\}")
 

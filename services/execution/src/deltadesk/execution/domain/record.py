@@ -316,6 +316,7 @@ def view(record: OrderRecord) -> OrderView:
         legs=record.legs,
         code=record.code,
         reason=record.reason,
+        confirmations=record.confirmations,
         updated_at=record.updated_at,
     )
 
