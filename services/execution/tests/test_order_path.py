@@ -11,9 +11,9 @@ import pytest
 from deltadesk.execution.testing import ExecutionHarness, FakeBroker, FillBehaviour, long_put, short_put
 from deltadesk.shared.commands import ListOrders, OrderList
 from deltadesk.shared.errors import BrokerUnavailable, RemoteError
-from deltadesk.shared.events import FillReceived
+from deltadesk.shared.events import FillReceived, TradingState
 from deltadesk.shared.orders import OrderState
-from deltadesk.shared.subjects import EXEC_ORDERS_LIST
+from deltadesk.shared.subjects import EXEC_ORDERS_LIST, EXEC_STATE
 from deltadesk.shared.testing import eventually
 
 pytestmark = pytest.mark.integration
@@ -177,3 +177,8 @@ async def test_what_the_broker_asked_to_confirm_is_kept_on_the_order_events(desk
     assert events[-1].confirmations == desk.broker.confirmation_texts
     submitted = [e for e in desk.recorded.orders if e.state is S.SUBMITTED]
     assert submitted[-1].confirmations == desk.broker.confirmation_texts
+
+
+async def test_a_fresh_desk_announces_it_is_active(desk: ExecutionHarness) -> None:
+    state = await eventually(lambda: desk.gateway.latest(EXEC_STATE), what="the trading state in KV")
+    assert state.state is TradingState.ACTIVE

@@ -547,6 +547,13 @@ class ExecutionService:
         logger.warning("trading state changed", extra={"state": state.value, "reason": reason, "user": user})
         return event
 
+    async def announce_state(self) -> None:
+        """A desk that never changed its trading state says so: ACTIVE, so the page shows it."""
+        try:
+            await self.bus.kv.get(EXEC_STATE.render())
+        except nats.js.errors.KeyNotFoundError:
+            await self._publish_state(TradingState.ACTIVE, "the desk started; nothing halted it", EXECUTION)
+
     async def _trading_state(self) -> TradingStateChanged:
         """The trading state as stored: ACTIVE when never set; HALTED when unreadable (fail closed)."""
         now = self.clock.now()
@@ -851,6 +858,7 @@ async def run(
             brokers = {a.account: a.broker for a in accounts}
         service = ExecutionService(bus, brokers, store, nonces, settings)
         await service.recover()
+        await service.announce_state()
         for route in ROUTES:
             handler = partial(route.handler, service)
             if route.durable is None:
