@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.bench import ibkr, journal, risk, up
+from tests.bench import ibkr, journal, orders, risk, up
 
 
 def main() -> int:
@@ -34,6 +34,7 @@ def main() -> int:
         "quote_to_greeks_on_bus": lambda: asyncio.run(risk.quote_to_greeks()),
         "up_to_first_greeks": up.up_to_first_greeks,
         "ibkr_positions_to_greeks": ibkr.bench_ibkr,
+        "order_path": orders.bench_orders,
         "journal": journal.bench_journal,
     }
     for name, bench in sections.items():
