@@ -189,7 +189,7 @@ async def run(settings: MarketDataSettings, stop: asyncio.Event, *, clock: Clock
     bus = await Bus.connect(settings.require_nats_url(), MARKET_DATA, clock=clock)
     targets = open_accounts(settings, bus, timeout=settings.md_request_timeout_s)
     feeds = [AccountFeed(target, bus, settings, bus.clock) for target in targets]
-    desk = OrderBuilderDesk({t.account: t for t in targets}, timeout_s=settings.md_request_timeout_s)
+    desk = OrderBuilderDesk({t.account: t for t in targets}, timeout_s=settings.md_lookup_timeout_s)
     by_account = {feed.account: feed for feed in feeds}
 
     async def on_fill(fill: FillReceived) -> None:
