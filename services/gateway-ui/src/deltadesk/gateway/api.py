@@ -45,7 +45,8 @@ async def health(gateway: Gateway) -> Health:
 )
 async def stream(gateway: Gateway, session: CurrentSession) -> AsyncIterator[ServerSentEvent]:
     """Event `risk`: a RiskUpdated for one account; event `status`: a BrokerStatusChanged; event
-    `order`: an order's blotter entry (as GET /api/orders/{id}); event `trading`: a TradingStateChanged.
+    `order`: an order's blotter entry (as GET /api/orders/{id}); event `trading`: a TradingStateChanged;
+    event `snapshot`: a SnapshotTaken (the journal's snapshot logger ran for an account, `ok` or not).
 
     The current state is sent on connect, then every update; an idle stream gets keep-alive comments.
     A slow client receives only the latest update per account or order, never a growing backlog.

@@ -13,8 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from deltadesk.gateway import api, login, orders, pages, quotes, trading
-from deltadesk.gateway.assets import PackageAssets
+from deltadesk.gateway import api, history, journal, login, orders, pages, quotes, trading
+from deltadesk.gateway.assets import PackageAssets, VendorAssets
 from deltadesk.gateway.context import GatewayContext, OrderPath
 from deltadesk.gateway.errors import (
     AlreadyApproved,
@@ -23,6 +23,7 @@ from deltadesk.gateway.errors import (
     GatewayError,
     HashMismatch,
     InvalidAccount,
+    InvalidFilter,
     NoRiskYet,
     NotLoggedIn,
     NotSimulated,
@@ -51,6 +52,7 @@ from deltadesk.shared.errors import (
 
 HTTP_STATUS: dict[type[GatewayError], int] = {
     InvalidAccount: 422,
+    InvalidFilter: 422,
     UnknownAccount: 404,
     NoRiskYet: 404,
     NotLoggedIn: 401,
@@ -81,7 +83,8 @@ def create_app(
     app = FastAPI(
         title="deltadesk gateway",
         version=_version(),
-        summary="The desk's page and API: live risk, and the order path (draft, simulate, approve, track).",
+        summary="The desk's page and API: live risk, the order path (draft, simulate, approve, track), "
+        "the journal and the account's history.",
         description="Every call but /api/health needs a login (POST /login sets the `dd_session` cookie); "
         "every state-changing call also needs the session's CSRF token in `X-CSRF-Token` (GET /api/session).",
         docs_url=None,  # Swagger UI loads its code from a CDN; the page allows no third-party code
@@ -98,7 +101,10 @@ def create_app(
     app.include_router(orders.router)
     app.include_router(quotes.router)
     app.include_router(trading.router)
+    app.include_router(journal.router)
+    app.include_router(history.router)
     app.include_router(pages.router)
+    app.mount("/static/vendor", VendorAssets(), name="vendor")  # before /static, which would shadow it
     app.mount("/static", PackageAssets(), name="static")
     return app
 
@@ -130,6 +136,8 @@ REMOTE_STATUS = {
     "simulation_timeout": 503,
     "risk_unavailable": 503,
     "internal_error": 502,
+    "invalid_snapshot_query": 422,  # the journal's
+    "reply_too_large": 502,  # the journal's: one entry is larger than a bus message
 }
 
 

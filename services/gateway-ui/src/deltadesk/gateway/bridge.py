@@ -1,4 +1,5 @@
-"""The gateway's requests to execution and market-data over the bus, and its one publication: approvals.
+"""The gateway's requests to execution, market-data and the journal over the bus, and its one
+publication: approvals.
 
 Every call has a timeout. A peer that does not answer, or a bus that fails under the call, is
 `PeerUnavailable` (the API's 503); an error reply comes back as the peer's own DeskError, code and
@@ -19,17 +20,23 @@ from deltadesk.shared.commands import (
     CancelOrder,
     ChainReply,
     CreateOrder,
+    CsvChunk,
     ExpiryList,
+    ExportJournal,
     GetOptionChain,
     GetOrder,
+    JournalPage,
+    JournalQuery,
     LegQuotes,
     ListOptionExpiries,
     ListOrders,
     OrderList,
     OrderView,
+    QuerySnapshots,
     QuoteLegs,
     SetTradingState,
     SimulateOrder,
+    SnapshotSeries,
     TradingStateView,
 )
 from deltadesk.shared.errors import PeerUnavailable
@@ -46,6 +53,9 @@ from deltadesk.shared.subjects import (
     EXEC_ORDERS_LIST,
     EXEC_SIMULATE,
     EXEC_STATE_SET,
+    JOURNAL_FILLS_EXPORT,
+    JOURNAL_FILLS_LIST,
+    JOURNAL_SNAPSHOTS_LIST,
     MD_CHAIN_GET,
     MD_EXPIRIES_LIST,
     MD_LEGS_QUOTE,
@@ -107,6 +117,16 @@ class DeskLink:
         request = GetOptionChain(account=account, underlying=underlying, expiry=expiry, instrument=instrument)
         reply = await self._ask(MD_CHAIN_GET, request, ChainReply)
         return reply.chain
+
+    # ── the journal ─────────────────────────────────────────────────────────────────────────────
+    async def journal(self, query: JournalQuery) -> JournalPage:
+        return await self._ask(JOURNAL_FILLS_LIST, query, JournalPage)
+
+    async def export_chunk(self, request: ExportJournal) -> CsvChunk:
+        return await self._ask(JOURNAL_FILLS_EXPORT, request, CsvChunk)
+
+    async def snapshots(self, query: QuerySnapshots) -> SnapshotSeries:
+        return await self._ask(JOURNAL_SNAPSHOTS_LIST, query, SnapshotSeries)
 
     async def _ask(self, subject: Subject[Q], request: Q, expect: type[R], timeout: float | None = None) -> R:
         try:

@@ -75,6 +75,16 @@ def order_path(gateway: Gateway) -> OrderPath:
 
 Orders = Annotated[OrderPath, Depends(order_path)]
 
+
+def desk_link(gateway: Gateway) -> DeskLink:
+    """The bus link alone, for what only reads from the desk's services (the journal, history)."""
+    if gateway.orders is None:
+        raise PeerUnavailable("the gateway is not connected to the bus: the journal is unavailable")
+    return gateway.orders.link
+
+
+Link = Annotated[DeskLink, Depends(desk_link)]
+
 AccountQuery = Annotated[
     str,
     Query(

@@ -27,6 +27,12 @@ class NoRiskYet(GatewayError):
     code = "no_risk_yet"
 
 
+class InvalidFilter(GatewayError):
+    """A journal or history filter that cannot be asked for: the reason starts with the field's name."""
+
+    code = "invalid_filter"
+
+
 class ServeFailed(DeskError):
     """The HTTP server could not start (the port is taken, the address does not exist) or died."""
 

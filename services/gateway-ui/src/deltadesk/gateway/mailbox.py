@@ -13,9 +13,9 @@ from collections import OrderedDict
 from typing import TypeAlias
 
 from deltadesk.gateway.domain.blotter import OrderEntry
-from deltadesk.shared.events import BrokerStatusChanged, RiskUpdated, TradingStateChanged
+from deltadesk.shared.events import BrokerStatusChanged, RiskUpdated, SnapshotTaken, TradingStateChanged
 
-Update: TypeAlias = RiskUpdated | BrokerStatusChanged | OrderEntry | TradingStateChanged
+Update: TypeAlias = RiskUpdated | BrokerStatusChanged | SnapshotTaken | OrderEntry | TradingStateChanged
 
 
 def update_key(update: Update) -> tuple[str, str]:

@@ -7,11 +7,12 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from deltadesk.gateway.assets import PACKAGE
+from deltadesk.gateway.assets import PACKAGE, plotly_style_guards
 from deltadesk.gateway.context import AccountQuery, CurrentSession, Gateway
 from deltadesk.gateway.domain import figures
 from deltadesk.gateway.domain.accounts import TOTAL, parse_account
 from deltadesk.gateway.domain.dashboard import build_dashboard
+from deltadesk.gateway.domain.journal import JOURNAL_STATES, REGIME_SUGGESTIONS, STRATEGY_SUGGESTIONS
 from deltadesk.gateway.domain.trade import trade_accounts
 from deltadesk.gateway.responses import TradingStatus
 
@@ -33,6 +34,7 @@ def _environment() -> Environment:
         net_price=figures.net_price,
         quantity=figures.quantity,
         clock_time=figures.clock_time,
+        hms=figures.hms,
         age=figures.age,
     )
     return env
@@ -65,6 +67,7 @@ async def dashboard(
         "statuses": {a: s.model_dump(mode="json") for a, s in state.statuses.items()},
         "orders": [entry.model_dump(mode="json") for entry in reversed(orders)],
         "trading": state.trading.model_dump(mode="json") if state.trading else None,
+        "snapshots": {a: s.model_dump(mode="json") for a, s in state.snapshots.items()},
     }
     return templates.TemplateResponse(
         request,
@@ -80,5 +83,10 @@ async def dashboard(
             "trade_accounts": trade_accounts(state.brokers(), accounts),
             "brokers": state.brokers(),
             "order_path": gateway.orders is not None,
+            "snapshot": state.snapshots.get(selected),
+            "journal_states": [s.value for s in JOURNAL_STATES],
+            "strategy_suggestions": STRATEGY_SUGGESTIONS,
+            "regime_suggestions": REGIME_SUGGESTIONS,
+            "plotly_guards": plotly_style_guards(),
         },
     )

@@ -2,6 +2,12 @@
 
 The page will carry order approvals, so clickjacking and injected scripts matter: scripts, styles
 and connections are limited to this origin, and nothing may frame it.
+
+The History charts keep it so: plotly.js (served from its wheel) draws scatter charts without eval,
+so no 'unsafe-eval'; it sets styles through the CSSOM (allowed), and the two inline <style> elements
+it would add are avoided, not allowed: its own rules go into an empty same-origin sheet the page
+links under the id plotly looks for, and the maplibre sheet it injects at load is skipped because
+the page holds an element with that sheet's id (assets.plotly_style_guards). No 'unsafe-inline'.
 """
 
 from __future__ import annotations

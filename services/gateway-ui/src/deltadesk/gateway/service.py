@@ -1,11 +1,11 @@
 """gateway: the desk's web page and API, and the bus's bridge to the browser.
 
 `run` refuses to start exposed without a password, loads the password check and the approval signing
-key, connects the bus, follows RISK_UPDATED, MD_BROKER_STATUS and EXEC_STATE (hydrated from KV, so a
-gateway that starts late shows the current state at once) and EXEC_ORDER (hydrated from execution's
-order list, retried until execution answers), and serves the FastAPI app with uvicorn inside the
-same event loop. On stop it ends every event stream first, so uvicorn's graceful shutdown has no
-open stream to wait for, then drains the bus.
+key, connects the bus, follows RISK_UPDATED, MD_BROKER_STATUS, EXEC_STATE and JOURNAL_SNAPSHOT
+(hydrated from KV, so a gateway that starts late shows the current state at once) and EXEC_ORDER
+(hydrated from execution's order list, retried until execution answers), and serves the FastAPI
+app with uvicorn inside the same event loop. On stop it ends every event stream first, so uvicorn's
+graceful shutdown has no open stream to wait for, then drains the bus.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from deltadesk.shared.subjects import (
     EXEC_ORDER,
     EXEC_STATE,
     GATEWAY,
+    JOURNAL_SNAPSHOT,
     MD_BROKER_STATUS,
     RISK_UPDATED,
     Delivery,
@@ -219,4 +220,5 @@ ROUTES: tuple[Route[Any], ...] = (
     Route(MD_BROKER_STATUS, DeskState.apply_status),
     Route(EXEC_STATE, DeskState.apply_trading),
     Route(EXEC_ORDER, DeskState.apply_order_event),
+    Route(JOURNAL_SNAPSHOT, DeskState.apply_snapshot),
 )

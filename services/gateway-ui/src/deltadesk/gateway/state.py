@@ -1,5 +1,5 @@
-"""The desk as the gateway last heard it: the latest risk and broker status of each account, every
-order with its state (the blotter), and the trading state.
+"""The desk as the gateway last heard it: the latest risk, broker status and snapshot-logger run of
+each account, every order with its state (the blotter), and the trading state.
 
 Updates come from the bus handlers (and from KV, or execution's order list, at start); each one is
 fanned out to every open stream client's mailbox. An update older than the one held (a KV value read
@@ -17,9 +17,15 @@ from deltadesk.gateway.domain.accounts import TOTAL, order_accounts
 from deltadesk.gateway.domain.blotter import OrderEntry, entry_from_event, merge_entry
 from deltadesk.gateway.errors import NoRiskYet, UnknownAccount
 from deltadesk.gateway.mailbox import Mailbox, Update
-from deltadesk.shared.events import BrokerStatusChanged, OrderStateChanged, RiskUpdated, TradingStateChanged
+from deltadesk.shared.events import (
+    BrokerStatusChanged,
+    OrderStateChanged,
+    RiskUpdated,
+    SnapshotTaken,
+    TradingStateChanged,
+)
 
-U = TypeVar("U", RiskUpdated, BrokerStatusChanged)
+U = TypeVar("U", RiskUpdated, BrokerStatusChanged, SnapshotTaken)
 
 MAILBOX_CAPACITY = 1024  # keys per client: the accounts of one desk and the blotter's orders, with margin
 MAX_ORDERS = 500  # the blotter keeps the newest; older ones stay in execution and the journal
@@ -29,6 +35,7 @@ class DeskState:
     def __init__(self, mailbox_capacity: int = MAILBOX_CAPACITY) -> None:
         self._risks: dict[str, RiskUpdated] = {}
         self._statuses: dict[str, BrokerStatusChanged] = {}
+        self._snapshots: dict[str, SnapshotTaken] = {}
         self._orders: dict[UUID, OrderEntry] = {}
         self._trading: TradingStateChanged | None = None
         self._mailboxes: set[Mailbox] = set()
@@ -43,6 +50,10 @@ class DeskState:
     def apply_status(self, event: BrokerStatusChanged) -> bool:
         """Keep `event` as its account's broker status unless a newer one is held."""
         return self._apply(self._statuses, event)
+
+    def apply_snapshot(self, event: SnapshotTaken) -> bool:
+        """Keep `event` as its account's last snapshot-logger run unless a newer one is held."""
+        return self._apply(self._snapshots, event)
 
     def apply_order(self, entry: OrderEntry) -> bool:
         """Merge what was learnt of an order (a reply or an event) into the blotter."""
@@ -87,6 +98,10 @@ class DeskState:
     @property
     def statuses(self) -> Mapping[str, BrokerStatusChanged]:
         return MappingProxyType(self._statuses)
+
+    @property
+    def snapshots(self) -> Mapping[str, SnapshotTaken]:
+        return MappingProxyType(self._snapshots)
 
     @property
     def trading(self) -> TradingStateChanged | None:
@@ -141,6 +156,7 @@ class DeskState:
             return mailbox
         current: list[Update] = [self._statuses[a] for a in sorted(self._statuses)]
         current += [self._risks[a] for a in order_accounts(self._risks) if a in self._risks]
+        current += [self._snapshots[a] for a in sorted(self._snapshots)]
         if self._trading is not None:
             current.append(self._trading)
         current += reversed(self.orders())  # oldest first: the page puts each newer one on top

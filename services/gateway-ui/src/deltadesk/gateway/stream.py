@@ -1,7 +1,8 @@
 """The /api/stream body: the current state on connect, then every update, as Server-Sent Events.
 
 Event `risk` carries a RiskUpdated, event `status` a BrokerStatusChanged, both as their bus JSON;
-event `order` an order's blotter entry (the API's order body), event `trading` a TradingStateChanged.
+event `order` an order's blotter entry (the API's order body), event `trading` a TradingStateChanged,
+event `snapshot` a SnapshotTaken (the journal's snapshot logger ran for an account, or failed).
 An idle stream sends a keep-alive comment every `keepalive_s`. The stream ends when the client
 leaves (its mailbox is then closed), when its login ends, or when the gateway stops (every mailbox
 is closed at once).
@@ -16,7 +17,7 @@ from fastapi.sse import ServerSentEvent
 from deltadesk.gateway.domain.blotter import OrderEntry
 from deltadesk.gateway.mailbox import MailboxClosed, Update
 from deltadesk.gateway.state import DeskState
-from deltadesk.shared.events import RiskUpdated, TradingStateChanged
+from deltadesk.shared.events import RiskUpdated, SnapshotTaken, TradingStateChanged
 
 RECONNECT_MS = 2000  # the browser's EventSource waits this long before it reconnects
 
@@ -28,6 +29,8 @@ def event_name(update: Update) -> str:
         return "order"
     if isinstance(update, TradingStateChanged):
         return "trading"
+    if isinstance(update, SnapshotTaken):
+        return "snapshot"
     return "status"
 
 

@@ -80,6 +80,13 @@ def clock_time(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%H:%M:%S UTC")
 
 
+def hms(moment: datetime | None) -> str:
+    """`14:03:07`: a time of day, in UTC here; the page's JavaScript shows it in the browser's zone."""
+    if moment is None:
+        return MISSING
+    return moment.astimezone(UTC).strftime("%H:%M:%S")
+
+
 def age(seconds: float | None) -> str:
     """`12 s`, `3 min`, `2 h`: how long ago something happened, as a person reads it."""
     if seconds is None or not math.isfinite(seconds):

@@ -64,6 +64,32 @@ export function clockTime(iso) {
   });
 }
 
+/** "14:03:07": a time of day in the browser's zone; mirrors figures.hms (which is UTC). */
+export function hms(iso) {
+  if (!iso) return MISSING;
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return MISSING;
+  return moment.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+}
+
+/** "2026-03-18 14:03:07": a date and time in the browser's zone. */
+export function dateTime(iso) {
+  if (!iso) return MISSING;
+  const moment = new Date(iso);
+  if (Number.isNaN(moment.getTime())) return MISSING;
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())} ${hms(iso)}`;
+}
+
+/** "$1,250.00 cr", "$310.00 db": an amount received (credit, negative) or paid (debit, positive). */
+export function netAmount(value) {
+  const n = toNumber(value);
+  if (n === null) return MISSING;
+  const text = money(Math.abs(n), 2);
+  if (text === "$0.00") return text;
+  return `${text} ${n < 0 ? "cr" : "db"}`;
+}
+
 export function age(seconds) {
   if (seconds === null || !Number.isFinite(seconds)) return MISSING;
   const whole = Math.max(0, Math.floor(seconds));

@@ -1,6 +1,6 @@
-// The page's model of the desk: the latest risk and broker status per account (as the gateway
-// streams them), every order of the blotter, the trading state, the account on screen, and the
-// state of the live link. Panels subscribe to it.
+// The page's model of the desk: the latest risk, broker status and snapshot-logger run per account
+// (as the gateway streams them), every order of the blotter, the trading state, the account on
+// screen, and the state of the live link. Panels subscribe to it.
 
 export const TOTAL = "total";
 export const FINAL = new Set(["FILLED", "REJECTED", "CANCELLED"]);
@@ -11,11 +11,12 @@ function instant(iso) {
 }
 
 export class DeskStore {
-  constructor({ account, staleAfterS, risks = {}, statuses = {}, orders = [], trading = null }) {
+  constructor({ account, staleAfterS, risks = {}, statuses = {}, orders = [], trading = null, snapshots = {} }) {
     this.account = account;
     this.staleAfterS = staleAfterS;
     this.risks = new Map(Object.entries(risks));
     this.statuses = new Map(Object.entries(statuses));
+    this.snapshots = new Map(Object.entries(snapshots));
     this.orders = new Map();
     for (const entry of orders) this.orders.set(entry.order_id, entry);
     this.trading = trading;
@@ -39,6 +40,10 @@ export class DeskStore {
 
   applyStatus(event) {
     if (this.keep(this.statuses, event)) this.emit({ kind: "status", account: event.account });
+  }
+
+  applySnapshot(event) {
+    if (this.keep(this.snapshots, event)) this.emit({ kind: "snapshot", account: event.account });
   }
 
   // An order's entry: the newer wins, and a final state is never replaced by another state.
@@ -103,6 +108,11 @@ export class DeskStore {
       this.wasStale = stale;
       this.emit({ kind: "tick" });
     }
+  }
+
+  /** The journal's last snapshot-logger run for the account on screen, or null. */
+  get snapshot() {
+    return this.snapshots.get(this.account) ?? null;
   }
 
   get risk() {

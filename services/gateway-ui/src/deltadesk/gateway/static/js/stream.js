@@ -4,7 +4,7 @@
 
 const MAX_RETRY_MS = 10000;
 
-export function connectStream(url, { onRisk, onStatus, onOrder, onTrading, onLink, onClosed }) {
+export function connectStream(url, { onRisk, onStatus, onOrder, onTrading, onSnapshot, onLink, onClosed }) {
   let source = null;
   let retryMs = 1000;
   let timer = null;
@@ -40,6 +40,10 @@ export function connectStream(url, { onRisk, onStatus, onOrder, onTrading, onLin
     source.addEventListener("trading", (message) => {
       const event = parse(message);
       if (event) onTrading(event);
+    });
+    source.addEventListener("snapshot", (message) => {
+      const event = parse(message);
+      if (event) onSnapshot?.(event);
     });
     source.addEventListener("error", () => {
       onLink("lost");

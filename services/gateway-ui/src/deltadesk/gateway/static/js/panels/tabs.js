@@ -1,5 +1,5 @@
-// The tabs: Risk and Trade. The address's hash keeps the choice (#trade) for a reload; the Trade
-// tab's badge counts working orders.
+// The tabs: Risk, Trade, Journal and History. The address's hash keeps the choice (#trade) for a
+// reload; the Trade tab's badge counts working orders.
 
 import { byTestId } from "../dom.js";
 
