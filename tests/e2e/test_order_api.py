@@ -281,3 +281,5 @@ def test_an_ibkr_order_confirms_the_gateways_question_and_fills(ibkr_desk: tuple
     )
     assert done["state"] == "FILLED", done
     assert done["broker_order_id"]
+    # the adapter confirmed IBKR's price-constraint question inside `place`; the words are kept
+    assert any("Are you sure" in text or "constraint" in text for text in done["confirmations"]), done

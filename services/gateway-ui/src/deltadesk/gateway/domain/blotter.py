@@ -56,6 +56,9 @@ class OrderEntry(BaseModel):
     code: str | None = Field(default=None, description="Why it was denied or rejected: a stable code.")
     reason: str | None = Field(default=None, description="The denial's or the broker's own words.")
     note: str | None = Field(default=None, description="What the trader must do, e.g. for UNKNOWN.")
+    confirmations: tuple[str, ...] = Field(
+        default=(), description="The broker's warnings confirmed when the order was placed, word for word."
+    )
     cancellable: bool = Field(description="A draft, a simulation or a working order can be cancelled.")
     draft: bool = Field(description="Never approved: a draft, a simulation, or one discarded before sending.")
     updated_at: AwareDatetime
@@ -109,6 +112,7 @@ def _entry(
     code: str | None,
     reason: str | None,
     updated_at: AwareDatetime,
+    confirmations: tuple[str, ...] = (),
 ) -> OrderEntry:
     return OrderEntry(
         order_id=order.order_id,
@@ -126,6 +130,7 @@ def _entry(
         code=code,
         reason=reason,
         note=UNKNOWN_NOTE if state is OrderState.UNKNOWN else None,
+        confirmations=confirmations,
         cancellable=state in CANCELLABLE,
         draft=is_draft(state, broker_order_id, code),
         updated_at=updated_at,
@@ -145,6 +150,7 @@ def entry_from_view(view: OrderView) -> OrderEntry:
         code=view.code,
         reason=view.reason,
         updated_at=view.updated_at,
+        confirmations=view.confirmations,
     )
 
 
@@ -160,6 +166,7 @@ def entry_from_event(event: OrderStateChanged) -> OrderEntry:
         code=event.code,
         reason=event.reason,
         updated_at=event.occurred_at,
+        confirmations=event.confirmations,
     )
 
 
@@ -178,6 +185,7 @@ def with_simulation(entry: OrderEntry, simulation: SimulationResult) -> OrderEnt
         code=entry.code,
         reason=entry.reason,
         updated_at=max(entry.updated_at, simulation.simulated_at),
+        confirmations=entry.confirmations,
     )
 
 

@@ -20,6 +20,16 @@ function detail(entry) {
       ),
     );
   }
+  if (entry.confirmations?.length) {
+    // the broker's questions the adapter answered when placing: recorded, never hidden
+    parts.push(
+      el(
+        "span",
+        { className: "confirmations", dataset: { testid: "blotter-confirmations" }, title: entry.confirmations.join("\n") },
+        `Confirmed at the broker: ${entry.confirmations.join(" | ")}`,
+      ),
+    );
+  }
   if (entry.unfilled_legs?.length) {
     const legs = entry.unfilled_legs.map((leg) => `${leg.action} ${quantity(leg.ordered)} ${leg.symbol} (${quantity(leg.quantity)} filled)`);
     parts.push(el("span", { className: "unfilled", dataset: { testid: "blotter-unfilled" } }, `Unfilled: ${legs.join("; ")}`));
