@@ -18,8 +18,8 @@ class MarketDataSettings(BrokerSettings):
     md_lookup_timeout_s: float = Field(
         default=20.0,
         gt=0,
-        description="Timeout of the order builder's lookups (legs, expiries, chains): IBKR's first chain of an "
-        "expiry takes several paced requests.",
+        description="Timeout of the order builder's lookups (legs, expiries, chains): IBKR's first chain "
+        "of an expiry takes several paced requests.",
     )
     md_max_backoff_s: float = Field(
         default=30.0, gt=0, description="Longest wait between retries while a broker is down."
