@@ -84,3 +84,11 @@ def test_a_month_rolls_the_book_instead_of_letting_it_expire_to_nothing() -> Non
         for a, b in itertools.pairwise(snapshots)
     ]
     assert max(jumps) < Decimal("0.02")  # a roll trades at marks: net liquidation carries across it
+
+
+def test_the_book_is_managed_at_21_days_so_its_theta_to_vega_stays_a_premium_sellers() -> None:
+    # held into the last weeks, theta explodes against vega (the Sebastian ratio would leave its band);
+    # managed at 21 DTE it stays near the 0.25–0.40 band the History tab draws
+    ratios = sorted(abs(s.theta) / abs(s.vega) for s in history(60, interval_s=3600) if s.vega)
+    assert 0.25 <= ratios[len(ratios) // 2] <= 0.45
+    assert ratios[int(len(ratios) * 0.95)] < 0.6

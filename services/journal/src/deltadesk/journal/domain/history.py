@@ -40,6 +40,10 @@ class InvalidSeed(DomainError):
     code = "invalid_seed"
 
 
+MANAGE_AT_DTE = 21  # roll what comes within 21 days of expiry …
+MANAGE_EVERY = timedelta(days=7)  # … looking at the book once a week
+
+
 def seed_window(
     until: datetime, days: int, interval_s: float, first_held: datetime | None
 ) -> tuple[datetime, datetime]:
@@ -71,18 +75,30 @@ def simulate_history(
     at = start if start == slot_at_or_before(start, interval_s) else slot_after(start, interval_s)
     market = _fresh_market(at, None)
     venue = Venue(market=market, accounts=(demo_account(account, market, start_cash),))
+    rolled_at = at
     while at < end:
         yield _snapshot(account, venue.accounts[0], venue.market, betas, regimes)
         following = slot_after(at, interval_s)
         venue, settlements = advance(venue, (following - at).total_seconds(), rng)
-        if settlements:
+        managed = _days_to_nearest_expiry(venue) < MANAGE_AT_DTE and following - rolled_at >= MANAGE_EVERY
+        if settlements or managed:
             venue = _roll(venue)
+            rolled_at = following
         at = following
+
+
+def _days_to_nearest_expiry(venue: Venue) -> float:
+    """Days until the book's nearest option expiry (infinite when it holds none)."""
+    today = venue.market.now.date()
+    expiries = [h.contract.expiry for h in venue.accounts[0].holdings if h.contract.right is not None]
+    return min(((e - today).days for e in expiries if e is not None), default=float("inf"))
 
 
 def _roll(venue: Venue) -> Venue:
     """Take the book off at its marks and open the demo book again, with this day's expiries and
-    front futures, for what the account is worth now."""
+    front futures, for what the account is worth now: a premium seller manages positions at about
+    21 days to expiry rather than holding them into the gamma of the last weeks, so a seeded
+    history looks like a managed book, not one left to expire."""
     held = venue.accounts[0]
     worth = net_liquidation(held, mark_positions(held, venue.market))
     market = _fresh_market(venue.market.now, venue.market)
