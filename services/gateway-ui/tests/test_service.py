@@ -124,8 +124,11 @@ async def test_an_idle_stream_gets_keep_alive_comments(gateway: Any) -> None:
 async def test_a_client_that_leaves_stops_being_fed(gateway: Any) -> None:
     async with gateway.session() as client:
         async with client.stream("GET", "/api/stream") as response:
-            assert await asyncio.wait_for(anext(response.aiter_lines()), 10) == ": connected"
+            # keep the line iterator: a dropped one is finalised, and that closes the response
+            lines = response.aiter_lines()
+            assert await asyncio.wait_for(anext(lines), 10) == ": connected"
             assert (await client.get("/api/health")).json()["stream_clients"] == 1
+            await lines.aclose()
 
         async def released() -> bool | None:
             return (await client.get("/api/health")).json()["stream_clients"] == 0

@@ -232,26 +232,29 @@ class Bus:
             return None
 
     async def latest_matching(self, subject: Subject[M], **tokens: str) -> list[M]:
-        """Every latest value of a KV-delivered subject whose fixed tokens match."""
+        """Every latest value of a KV-delivered subject whose fixed tokens match.
+
+        Reads the bucket's stream: its subjects under the pattern, then each key's last value. (A KV
+        watcher would do, but its "nothing pending" marker can race its first delivery under load.)"""
         if subject.delivery is not Delivery.KV:
             raise TypeError(f"{subject.pattern} keeps no latest value")
-        watcher = await self.kv.watch(subject.wildcard(**tokens), ignore_deletes=True)
+        prefix = f"$KV.{LATEST_BUCKET}."
+        info = await self.js.stream_info(
+            f"KV_{LATEST_BUCKET}", subjects_filter=prefix + subject.wildcard(**tokens)
+        )
         found: list[M] = []
-        try:
-            async for entry in watcher:
-                if entry is None:
-                    break
-                if entry.value:
-                    try:
-                        found.append(subject.payload.model_validate_json(entry.value))
-                    except ValidationError as exc:
-                        logger.warning(
-                            "stale latest value dropped", extra={"key": entry.key, "reason": _summarise(exc)}
-                        )
-                if entry.delta == 0:
-                    break
-        finally:
-            await watcher.stop()  # type: ignore[no-untyped-call]
+        for stored in sorted(info.state.subjects or {}):
+            key = stored[len(prefix) :]
+            try:
+                entry = await self.kv.get(key)
+            except (nats.js.errors.KeyNotFoundError, nats.js.errors.KeyDeletedError):
+                continue
+            if not entry.value:
+                continue
+            try:
+                found.append(subject.payload.model_validate_json(entry.value))
+            except ValidationError as exc:
+                logger.warning("stale latest value dropped", extra={"key": key, "reason": _summarise(exc)})
         return found
 
     # ── JetStream consumers ─────────────────────────────────────────────────────────────────────
