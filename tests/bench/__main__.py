@@ -37,14 +37,21 @@ def main() -> int:
         "order_path": orders.bench_orders,
         "journal": journal.bench_journal,
     }
+    failed = []
     for name, bench in sections.items():
         started = time.perf_counter()
         print(f"bench: {name} …", file=sys.stderr, flush=True)
-        report[name] = bench()
+        try:
+            report[name] = bench()
+        except Exception as exc:  # one broken section must not lose the others' numbers
+            failed.append(name)
+            report[name] = {"error": f"{type(exc).__name__}: {exc}"}
         report[name]["bench_seconds"] = round(time.perf_counter() - started, 2)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
-    return 0
+    if failed:
+        print(f"bench: failed sections: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

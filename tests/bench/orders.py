@@ -229,7 +229,8 @@ async def paper_orders(count: int = 30) -> dict[str, Any]:
 async def ibkr_simulate(count: int = 30) -> dict[str, Any]:
     state = GatewayState(
         "DU1234567",
-        limits=Limits(global_per_s=500, slow_interval_s=0.05, tickle_interval_s=0.0),
+        # the adapter's own pacing is what is measured here, so the fake does not police it
+        limits=Limits(global_per_s=10_000, slow_interval_s=0.0, tickle_interval_s=0.0),
         wall=lambda: datetime.now(UTC),
     )
     seed_demo(state)
