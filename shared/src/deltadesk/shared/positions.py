@@ -101,6 +101,11 @@ class Position(BaseModel):
         return self
 
     @cached_property
+    def size(self) -> float:
+        """quantity × multiplier as a float: what a per-unit Greek is multiplied by for the position."""
+        return float(self.quantity) * float(self.multiplier)
+
+    @cached_property
     def description(self) -> str:
         """A short human label: `SPXW 2026-12-18 5800 P`, `/ESZ6 2026-12-18 5725 P`, `AAPL`.
 

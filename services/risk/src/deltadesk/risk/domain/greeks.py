@@ -53,6 +53,10 @@ class Exposure(NamedTuple):
     def beta_key(self) -> str:
         return beta_key(self.underlying, self.instrument)
 
+    @property
+    def size(self) -> float:
+        return float(self.quantity) * float(self.multiplier)
+
 
 @dataclass(frozen=True, slots=True)
 class WeighedPortfolio:
@@ -103,6 +107,8 @@ class Weighable(Protocol):
     def mark(self) -> Decimal | None: ...
     @property
     def greeks(self) -> Greeks | None: ...
+    @property
+    def size(self) -> float: ...
 
 
 def _row(exposure: Weighable, price: float | None, beta: Beta, spx_price: float) -> dict[str, Any]:
@@ -116,7 +122,7 @@ def _row(exposure: Weighable, price: float | None, beta: Beta, spx_price: float)
     elif price is None or not (math.isfinite(price) and price > 0):
         reason = NO_PRICE
     else:
-        size = float(exposure.quantity) * float(exposure.multiplier)
+        size = exposure.size
         spx_delta = greeks.delta * size * beta.value * price / spx_price
         gamma = greeks.gamma * size
         theta = greeks.theta * size
@@ -215,9 +221,16 @@ def weigh_numbers(
     _check_spx(spx_price)
     rows = []
     sums: list[_Sums] = []
+    chosen: dict[tuple[str, InstrumentType], tuple[str, Beta]] = {}  # many positions share an underlying
     for item, price in items:
-        key = beta_key(item.underlying, item.instrument)
-        beta = economic_beta(key) or betas.get(key) or DEFAULT_BETA
+        found = chosen.get((item.underlying, item.instrument))
+        if found is None:
+            key = beta_key(item.underlying, item.instrument)
+            found = chosen[(item.underlying, item.instrument)] = (
+                key,
+                economic_beta(key) or betas.get(key) or DEFAULT_BETA,
+            )
+        key, beta = found
         row = _row(item, price, beta, spx_price)
         rows.append(row)
         sums.append((key, beta.value, row["spx_delta"], row["gamma"], row["theta"], row["vega"]))
