@@ -32,6 +32,13 @@ from deltadesk.shared.portfolio import PortfolioGreeks
 logger = logging.getLogger(__name__)
 
 
+# An order's row, created by whichever of its fill or its first order event arrives first.
+_INSERT_ORDER = """INSERT INTO journal_orders
+    (order_id, account, broker, broker_order_id, underlying, status, status_at, created_at, "order")
+    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+    ON CONFLICT (order_id) DO NOTHING"""
+
+
 class Backend(StrEnum):
     TIMESCALE = "timescaledb"
     POSTGRES = "postgresql"
@@ -123,11 +130,7 @@ class JournalStore:
         fill is already journaled."""
         async with self.pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
-                """INSERT INTO journal_orders
-                       (order_id, account, broker, broker_order_id, underlying, status, status_at,
-                        created_at, "order")
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (order_id) DO NOTHING""",
+                _INSERT_ORDER,
                 _order_values(status),
             )
             fresh_order = cursor.rowcount == 1
@@ -198,11 +201,7 @@ class JournalStore:
             if cursor.rowcount != 1:
                 return False
             cursor = await conn.execute(
-                """INSERT INTO journal_orders
-                       (order_id, account, broker, broker_order_id, underlying, status, status_at,
-                        created_at, "order")
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-                   ON CONFLICT (order_id) DO NOTHING""",
+                _INSERT_ORDER,
                 _order_values(status),
             )
             if cursor.rowcount != 1:
