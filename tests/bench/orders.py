@@ -13,7 +13,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from deltadesk.brokers.ibkr.tuning import IbkrTuning
 from deltadesk.brokers.settings import BrokerSettings
 from deltadesk.execution.service import run as run_execution
 from deltadesk.execution.settings import ExecutionSettings
-from deltadesk.execution.testing import ExecutionHarness, FakeRisk
+from deltadesk.execution.testing import ExecutionHarness, FakeRisk, listed_put, simulate_when_ready
 from deltadesk.market_data.service import run as run_market_data
 from deltadesk.market_data.settings import MarketDataSettings
 from deltadesk.paper_venue.service import run as run_venue
@@ -36,15 +36,9 @@ from deltadesk.risk.service import run as run_risk
 from deltadesk.risk.settings import RiskSettings
 from deltadesk.shared.bus import Bus
 from deltadesk.shared.commands import (
-    ChainReply,
     CreateOrder,
-    ExpiryList,
-    GetOptionChain,
-    ListOptionExpiries,
     OrderView,
-    SimulateOrder,
 )
-from deltadesk.shared.errors import DeskError
 from deltadesk.shared.events import ApprovalIssued, OrderStateChanged
 from deltadesk.shared.instruments import InstrumentType, Right
 from deltadesk.shared.orders import Action, Approval, LegSpec, OrderRequest, OrderState, OrderType
@@ -54,11 +48,8 @@ from deltadesk.shared.subjects import (
     EXEC_APPROVAL,
     EXEC_ORDER,
     EXEC_ORDERS_CREATE,
-    EXEC_SIMULATE,
-    MD_CHAIN_GET,
-    MD_EXPIRIES_LIST,
 )
-from deltadesk.shared.testing import eventually, nats_test_server
+from deltadesk.shared.testing import nats_test_server
 from tests.bench.stats import summary_ms
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
@@ -140,62 +131,20 @@ async def _paper_desk(url: str, data: Path) -> AsyncIterator[Path]:
         await asyncio.wait(tasks, timeout=30)
 
 
-async def _spy_put(gateway: Bus) -> LegSpec:
-    async def listed() -> ExpiryList | None:
-        try:
-            return await gateway.request(
-                MD_EXPIRIES_LIST, ListOptionExpiries(account="PAPER", underlying="SPY"), ExpiryList
-            )
-        except DeskError:
-            return None
-
-    expiries = await eventually(listed, timeout=30, interval=0.1, what="SPY expiries")
-    expiry = next(e for e in expiries.expiries if e >= date.today() + timedelta(days=7))
-    chain = (
-        await gateway.request(
-            MD_CHAIN_GET, GetOptionChain(account="PAPER", underlying="SPY", expiry=expiry), ChainReply
-        )
-    ).chain
-    spot = chain.underlying_price or 0.0
-    row = min(
-        (r for r in chain.rows if r.put is not None and (r.put.bid or 0) > 0),
-        key=lambda r: abs(float(r.strike) - spot * 0.95),
-    )
-    return LegSpec(
-        action=Action.SELL,
-        instrument=InstrumentType.OPT,
-        underlying="SPY",
-        quantity=1,
-        expiry=expiry,
-        strike=row.strike,
-        right=Right.PUT,
-    )
-
-
-async def _simulate(gateway: Bus, order_id: UUID, tries: float = 30) -> Simulation:
-    async def attempt() -> Simulation | None:
-        try:
-            return await gateway.request(
-                EXEC_SIMULATE, SimulateOrder(order_id=order_id, user="bench"), Simulation, timeout=15
-            )
-        except DeskError:
-            return None  # risk answers once market-data reported the book
-
-    return await eventually(attempt, timeout=tries, interval=0.2, what="a simulation")
-
-
 async def paper_orders(count: int = 30) -> dict[str, Any]:
     with nats_test_server() as url, tempfile.TemporaryDirectory(prefix="dd-bench-orders-") as data:
         async with _paper_desk(url, Path(data)) as keys:
             gateway = await Bus.connect(url, "gateway")
             timeline = Timeline()
             await gateway.subscribe(EXEC_ORDER, timeline.on_order)
-            leg = await _spy_put(gateway)
+            leg = await listed_put(gateway, "PAPER")
             request = OrderRequest(account="PAPER", legs=(leg,), order_type=OrderType.MARKET)
             warm = await gateway.request(
                 EXEC_ORDERS_CREATE, CreateOrder(request=request, user="bench"), OrderView
             )
-            await _simulate(gateway, warm.order.order_id)  # the first waits for risk to know the book
+            await simulate_when_ready(
+                gateway, warm.order.order_id
+            )  # the first waits for risk to know the book
             simulate, transmit, whole = [], [], []
             started = time.perf_counter()
             for _ in range(count):
@@ -204,7 +153,7 @@ async def paper_orders(count: int = 30) -> dict[str, Any]:
                     EXEC_ORDERS_CREATE, CreateOrder(request=request, user="bench"), OrderView
                 )
                 t0 = time.perf_counter()
-                simulation = await _simulate(gateway, view.order.order_id)
+                simulation = await simulate_when_ready(gateway, view.order.order_id)
                 simulate.append(time.perf_counter() - t0)
                 sent = time.perf_counter()
                 await _approve(gateway, keys, simulation, "PAPER")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ import pytest
 
 from deltadesk.execution.service import run as run_execution
 from deltadesk.execution.settings import ExecutionSettings
+from deltadesk.execution.testing import listed_put, simulate_when_ready
 from deltadesk.market_data.service import run as run_market_data
 from deltadesk.market_data.settings import MarketDataSettings
 from deltadesk.paper_venue.service import run as run_venue
@@ -24,22 +25,16 @@ from deltadesk.risk.service import run as run_risk
 from deltadesk.risk.settings import RiskSettings
 from deltadesk.shared.bus import Bus
 from deltadesk.shared.commands import (
-    ChainReply,
     CreateOrder,
-    ExpiryList,
-    GetOptionChain,
     GetOrder,
-    ListOptionExpiries,
     ListOrders,
     OrderList,
     OrderView,
-    SimulateOrder,
 )
 from deltadesk.shared.errors import DeskError, NoResponder
 from deltadesk.shared.events import ApprovalIssued, FillReceived, OrderStateChanged
-from deltadesk.shared.instruments import InstrumentType, Right
 from deltadesk.shared.messages import Ack
-from deltadesk.shared.orders import Action, Approval, LegSpec, OrderRequest, OrderState, OrderType
+from deltadesk.shared.orders import Approval, LegSpec, OrderRequest, OrderState, OrderType
 from deltadesk.shared.paper import FillBehaviour, SetFillBehaviour
 from deltadesk.shared.signing import ensure_keypair, load_signing_key, sign_approval
 from deltadesk.shared.simulation import Simulation
@@ -50,9 +45,6 @@ from deltadesk.shared.subjects import (
     EXEC_ORDERS_CREATE,
     EXEC_ORDERS_GET,
     EXEC_ORDERS_LIST,
-    EXEC_SIMULATE,
-    MD_CHAIN_GET,
-    MD_EXPIRIES_LIST,
     VENUE_FILLS_SET,
 )
 from deltadesk.shared.testing import eventually
@@ -90,35 +82,10 @@ class PaperDesk:
             return False
         return True
 
-    async def expiries(self) -> ExpiryList | None:
-        try:  # market-data and the venue may still be starting
-            return await self.gateway.request(
-                MD_EXPIRIES_LIST, ListOptionExpiries(account="PAPER", underlying="SPY"), ExpiryList
-            )
-        except DeskError:
-            return None
-
     async def short_put(self, quantity: int = 1) -> LegSpec:
         """A SPY put of the nearest listed expiry about 5 % out of the money, with a market."""
-        listed = await eventually(self.expiries, timeout=20, interval=0.1, what="option expiries")
-        expiry = next(e for e in listed.expiries if e >= date.today() + timedelta(days=7))
-        reply = await self.gateway.request(
-            MD_CHAIN_GET, GetOptionChain(account="PAPER", underlying="SPY", expiry=expiry), ChainReply
-        )
-        spot = reply.chain.underlying_price or 0.0
-        row = min(
-            (r for r in reply.chain.rows if r.put is not None and (r.put.bid or 0) > 0),
-            key=lambda r: abs(float(r.strike) - spot * 0.95),
-        )
-        return LegSpec(
-            action=Action.SELL,
-            instrument=InstrumentType.OPT,
-            underlying="SPY",
-            quantity=quantity,
-            expiry=expiry,
-            strike=row.strike,
-            right=Right.PUT,
-        )
+        leg = await listed_put(self.gateway, "PAPER")
+        return leg.model_copy(update={"quantity": quantity})
 
     async def create(self, leg: LegSpec, rationale: str = "") -> OrderView:
         request = OrderRequest(account="PAPER", legs=(leg,), order_type=OrderType.MARKET, rationale=rationale)
@@ -127,21 +94,7 @@ class PaperDesk:
         )
 
     async def simulate(self, order_id: UUID) -> Simulation:
-        errors: list[str] = []
-
-        async def attempt() -> Simulation | None:
-            try:  # risk answers once market-data has reported the book
-                return await self.gateway.request(
-                    EXEC_SIMULATE, SimulateOrder(order_id=order_id, user="trader"), Simulation, timeout=15
-                )
-            except DeskError as exc:
-                errors.append(f"{type(exc).__name__}: {exc}")
-                return None
-
-        try:
-            return await eventually(attempt, timeout=30, interval=0.2, what="a simulation")
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}; last errors: {errors[-3:]}") from None
+        return await simulate_when_ready(self.gateway, order_id)
 
     async def approve(self, simulation: Simulation) -> None:
         now = datetime.now(UTC)
@@ -229,7 +182,7 @@ async def paper(nats_url: str, tmp_path: Path, bus_factory: BusFactory) -> Async
     await desk.gateway.subscribe(EXEC_FILL, on_fill)
     desk.start_execution()
     try:
-        await eventually(desk.expiries, timeout=20, interval=0.1, what="the venue and market-data answering")
+        await listed_put(desk.gateway, "PAPER")  # the venue and market-data answer with a chain
         await eventually(desk.serving, timeout=20, interval=0.1, what="execution serving")
         yield desk
     finally:

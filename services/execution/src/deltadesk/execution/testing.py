@@ -31,9 +31,13 @@ from deltadesk.shared.broker import Broker
 from deltadesk.shared.bus import Bus
 from deltadesk.shared.commands import (
     CancelOrder,
+    ChainReply,
     ComputeRiskWhatIf,
     CreateOrder,
+    ExpiryList,
+    GetOptionChain,
     GetOrder,
+    ListOptionExpiries,
     ListOrders,
     OrderList,
     OrderView,
@@ -44,6 +48,7 @@ from deltadesk.shared.commands import (
 from deltadesk.shared.errors import (
     BrokerRejected,
     BrokerUnavailable,
+    DeskError,
     InvalidMarketData,
     OrderStateUnknown,
     PeerUnavailable,
@@ -90,6 +95,8 @@ from deltadesk.shared.subjects import (
     EXEC_ORDERS_LIST,
     EXEC_SIMULATE,
     EXEC_STATE_SET,
+    MD_CHAIN_GET,
+    MD_EXPIRIES_LIST,
     RISK_WHATIF,
 )
 from deltadesk.shared.testing import eventually
@@ -651,3 +658,55 @@ def short_put(strike: str = "580", quantity: int = 1, underlying: str = "SPY") -
 
 def long_put(strike: str = "575", quantity: int = 1, underlying: str = "SPY") -> LegSpec:
     return short_put(strike, quantity, underlying).model_copy(update={"action": Action.BUY})
+
+
+# ── driving a whole desk over the bus, as the gateway does (integration tests, make bench) ─────
+async def listed_put(
+    gateway: Bus, account: str, underlying: str = "SPY", *, moneyness: float = 0.95, min_days: int = 7
+) -> LegSpec:
+    """A short put of the nearest expiry at least `min_days` out, near `moneyness` × spot, with a bid,
+    picked from the chain market-data serves (waiting for market-data and the broker to answer)."""
+
+    async def listed() -> ExpiryList | None:
+        try:
+            request = ListOptionExpiries(account=account, underlying=underlying)
+            return await gateway.request(MD_EXPIRIES_LIST, request, ExpiryList)
+        except DeskError:
+            return None
+
+    expiries = await eventually(listed, timeout=30, interval=0.1, what=f"{underlying} expiries")
+    expiry = next(e for e in expiries.expiries if e >= datetime.now(UTC).date() + timedelta(days=min_days))
+    request = GetOptionChain(account=account, underlying=underlying, expiry=expiry)
+    chain = (await gateway.request(MD_CHAIN_GET, request, ChainReply)).chain
+    spot = chain.underlying_price or 0.0
+    row = min(
+        (r for r in chain.rows if r.put is not None and (r.put.bid or 0) > 0),
+        key=lambda r: abs(float(r.strike) - spot * moneyness),
+    )
+    return LegSpec(
+        action=Action.SELL,
+        instrument=InstrumentType.OPT,
+        underlying=underlying,
+        quantity=1,
+        expiry=expiry,
+        strike=row.strike,
+        right=Right.PUT,
+    )
+
+
+async def simulate_when_ready(gateway: Bus, order_id: UUID, *, timeout: float = 30) -> Simulation:
+    """Simulate, retrying until risk can answer (it needs market-data to have reported the book)."""
+    errors: list[str] = []
+
+    async def attempt() -> Simulation | None:
+        try:
+            request = SimulateOrder(order_id=order_id, user="trader")
+            return await gateway.request(EXEC_SIMULATE, request, Simulation, timeout=15)
+        except DeskError as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+            return None
+
+    try:
+        return await eventually(attempt, timeout=timeout, interval=0.2, what="a simulation")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last errors: {errors[-3:]}") from None
